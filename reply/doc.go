@@ -24,7 +24,10 @@
 //   - Reply (reply.go): a code, an enhanced code and text. Reply.Append
 //     writes the wire form: multi-line with "ddd-" continuation, the enhanced
 //     code on every line (RFC 2034), control octets neutralised, and lines
-//     wrapped to the 512-octet limit of RFC 5321 section 4.5.3.1.5.
+//     wrapped to the 512-octet limit (MaxLineLength) of RFC 5321 section
+//     4.5.3.1.5. Lines iterates over the text's lines, String gives one line
+//     for logs, WithDefaultEnhanced fills in DefaultEnhanced, and Err turns a
+//     negative reply into an *Error.
 //   - Builder (builder.go): assembles a Reply from the lines a client reads,
 //     checks that every line has the same code (RFC 5321 section 4.2.1),
 //     extracts the enhanced code and bounds the reply's size.

@@ -96,7 +96,7 @@ func (r Reply) wireEnhanced() Enhanced {
 //   - Text is split into lines on "\n" ("\r\n" is one break); CR, NUL and the
 //     other control octets except HT become a space, so the text can never
 //     end a line or inject a reply; octets of 128 and above are kept for
-//     SMTPUTF8 sessions (RFC 6531 section 3.7.4);
+//     SMTPUTF8 sessions (RFC 6531);
 //   - no line exceeds MaxLineLength octets including the CRLF (RFC 5321
 //     section 4.5.3.1.5): a longer line breaks at its last space that fits
 //     (the space is dropped), or else is split at the limit, moved back to
