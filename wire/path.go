@@ -129,7 +129,8 @@ type Path struct {
 //
 // ParsePath does not allocate unless it fails; b is only read.
 func ParsePath(b []byte, kind PathKind, opts PathOptions) (Path, int, error) {
-	p, n, err := pathParse(b, kind, opts)
+	var p Path
+	n, err := pathParse(&p, b, kind, opts)
 	if err != nil {
 		if err.Err != ErrUTF8NotAllowed {
 			err.Code = reply.CodeParamSyntaxError
@@ -140,34 +141,35 @@ func ParsePath(b []byte, kind PathKind, opts PathOptions) (Path, int, error) {
 	return p, n, nil
 }
 
-// pathParse is ParsePath without the reply codes.
-func pathParse(b []byte, kind PathKind, opts PathOptions) (p Path, n int, err *SyntaxError) {
+// pathParse is ParsePath without the reply codes; it fills *p, which is
+// garbage on error.
+func pathParse(p *Path, b []byte, kind PathKind, opts PathOptions) (n int, err *SyntaxError) {
 	elem := kind.String()
 	bare := len(b) == 0 || b[0] != '<'
 	i := 0
 	if bare {
 		if !opts.NoBrackets {
-			return p, 0, errAt(elem, 0, ruleArgs, `missing "<"`, ErrSyntax)
+			return 0, errAt(elem, 0, ruleArgs, `missing "<"`, ErrSyntax)
 		}
 		if len(b) == 0 || b[0] == ' ' {
-			return p, 0, errAt(elem, 0, ruleArgs, "missing path", ErrSyntax)
+			return 0, errAt(elem, 0, ruleArgs, "missing path", ErrSyntax)
 		}
 	} else {
 		i = 1
 		if len(b) > 1 && b[1] == '>' {
 			// Reverse-path = Path / "<>" (RFC 5321 4.1.2).
 			if kind != ReversePath {
-				return p, 0, errAt(elem, 1, "RFC 5321 4.1.1.3", "the null path <> is only a reverse-path", ErrSyntax)
+				return 0, errAt(elem, 1, "RFC 5321 4.1.1.3", "the null path <> is only a reverse-path", ErrSyntax)
 			}
 			p.Raw, p.Null = b[:2], true
-			return p, 2, nil
+			return 2, nil
 		}
 	}
 	if i < len(b) && b[i] == '@' {
 		// A-d-l: MUST be accepted and SHOULD be ignored (RFC 5321 4.1.2).
 		i, p.UTF8, err = pathADL(b, i, opts.UTF8, bare)
 		if err != nil {
-			return p, 0, err
+			return 0, err
 		}
 		p.SourceRoute = true
 	}
@@ -181,34 +183,34 @@ func pathParse(b []byte, kind PathKind, opts PathOptions) (p Path, n int, err *S
 		i, nonASCII, err = pathDotString(b, i, opts.UTF8)
 	}
 	if err != nil {
-		return p, 0, err
+		return 0, err
 	}
 	p.UTF8 = p.UTF8 || nonASCII
 	switch {
 	case i < len(b) && b[i] == '@':
 		if i == local {
-			return p, 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
+			return 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
 		}
 	case pathAtEnd(b, i, bare):
 		if i == local {
-			return p, 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
+			return 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
 		}
 		if p.Quoted || p.SourceRoute || !pathIsPostmaster(b[local:i]) {
-			return p, 0, errAt("Mailbox", i, ruleArgs, `missing "@" and domain`, ErrSyntax)
+			return 0, errAt("Mailbox", i, ruleArgs, `missing "@" and domain`, ErrSyntax)
 		}
 		// "<Postmaster>" without a domain (RFC 5321 4.1.1.3, 4.5.1).
 		if kind != ForwardPath {
-			return p, 0, errAt(elem, i, "RFC 5321 4.1.1.3", "<Postmaster> without a domain is only a forward-path", ErrSyntax)
+			return 0, errAt(elem, i, "RFC 5321 4.1.1.3", "<Postmaster> without a domain is only a forward-path", ErrSyntax)
 		}
 		p.Postmaster = true
 		p.Local, p.Mailbox = b[local:i], b[local:i]
-		return pathFinish(b, p, i, bare, elem)
+		return pathFinish(p, b, i, bare, elem)
 	default:
-		return p, 0, pathLocalBadOctet(b, i, opts.UTF8)
+		return 0, pathLocalBadOctet(b, i, opts.UTF8)
 	}
 	if i-local > MaxLocalPart {
 		// RFC 5321 4.5.3.1.1: at most 64 octets.
-		return p, 0, errAt("local-part", local+MaxLocalPart, ruleLocalLen, "local-part longer than 64 octets", ErrTooLong)
+		return 0, errAt("local-part", local+MaxLocalPart, ruleLocalLen, "local-part longer than 64 octets", ErrTooLong)
 	}
 	p.Local = b[local:i]
 
@@ -217,7 +219,7 @@ func pathParse(b []byte, kind PathKind, opts PathOptions) (p Path, n int, err *S
 	if i < len(b) && b[i] == '[' {
 		j := bytes.IndexByte(b[i:], ']')
 		if j < 0 {
-			return p, 0, errAt("address-literal", len(b), ruleLiteral, `missing "]"`, ErrSyntax)
+			return 0, errAt("address-literal", len(b), ruleLiteral, `missing "]"`, ErrSyntax)
 		}
 		i += j + 1
 		p.Literal, err = litCheck(b, dom, i, opts.UTF8)
@@ -226,39 +228,39 @@ func pathParse(b []byte, kind PathKind, opts PathOptions) (p Path, n int, err *S
 		p.UTF8 = p.UTF8 || nonASCII
 	}
 	if err != nil {
-		return p, 0, err
+		return 0, err
 	}
 	p.Domain, p.Mailbox = b[dom:i], b[local:i]
-	return pathFinish(b, p, i, bare, elem)
+	return pathFinish(p, b, i, bare, elem)
 }
 
 // pathFinish checks the end of the mailbox at b[i] and the path length, and
 // sets p.Raw.
-func pathFinish(b []byte, p Path, i int, bare bool, elem string) (Path, int, *SyntaxError) {
+func pathFinish(p *Path, b []byte, i int, bare bool, elem string) (int, *SyntaxError) {
 	if bare {
 		if i < len(b) && b[i] != ' ' {
-			return p, 0, errAt(elem, i, ruleArgs, "invalid character after the mailbox", ErrSyntax)
+			return 0, errAt(elem, i, ruleArgs, "invalid character after the mailbox", ErrSyntax)
 		}
 		if i+2 > MaxPath {
 			// RFC 5321 4.5.3.1.3, counting the brackets the client left out.
-			return p, 0, errAt(elem, MaxPath-2, rulePathLen, "path longer than 256 octets", ErrTooLong)
+			return 0, errAt(elem, MaxPath-2, rulePathLen, "path longer than 256 octets", ErrTooLong)
 		}
 		p.Raw = b[:i]
-		return p, i, nil
+		return i, nil
 	}
 	if i >= len(b) {
-		return p, 0, errAt(elem, i, ruleArgs, `missing ">"`, ErrSyntax)
+		return 0, errAt(elem, i, ruleArgs, `missing ">"`, ErrSyntax)
 	}
 	if b[i] != '>' {
-		return p, 0, errAt(elem, i, ruleArgs, `expected ">"`, ErrSyntax)
+		return 0, errAt(elem, i, ruleArgs, `expected ">"`, ErrSyntax)
 	}
 	i++
 	if i > MaxPath {
 		// RFC 5321 4.5.3.1.3 and 4.5.3.1.9: "501 Path too long".
-		return p, 0, errAt(elem, MaxPath, rulePathLen, "path longer than 256 octets", ErrTooLong)
+		return 0, errAt(elem, MaxPath, rulePathLen, "path longer than 256 octets", ErrTooLong)
 	}
 	p.Raw = b[:i]
-	return p, i, nil
+	return i, nil
 }
 
 // pathAtEnd reports whether b[i] ends a mailbox: ">" in a bracketed path,
@@ -483,7 +485,8 @@ func AppendPath(dst []byte, mailbox []byte, kind PathKind, utf8 bool) ([]byte, e
 	out := append(dst, '<')
 	out = append(out, mailbox...)
 	out = append(out, '>')
-	p, n, err := pathParse(out[start:], kind, PathOptions{UTF8: utf8})
+	var p Path
+	n, err := pathParse(&p, out[start:], kind, PathOptions{UTF8: utf8})
 	switch {
 	case err != nil:
 		err.Offset = max(err.Offset-1, 0)
