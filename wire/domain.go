@@ -103,7 +103,9 @@ func (k LiteralKind) String() string {
 //
 // Underscores and other invalid characters are errors; RFC 5321 section
 // 4.1.2 makes the reply 501, which is the default reply of the returned
-// *SyntaxError. Offsets count from the start of b. b is only read.
+// *SyntaxError. Offsets count from the start of b. b is only read and the
+// function does not allocate unless it fails; like every Check function
+// here it is safe for concurrent use.
 func CheckDomain(b []byte, utf8 bool) error {
 	end, _, err := domScan(b, 0, utf8)
 	if err != nil {

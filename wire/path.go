@@ -127,7 +127,8 @@ type Path struct {
 // reverse-path or 5.1.3 for a forward-path (RFC 3463 section 3.2, bad
 // sender's or destination mailbox address syntax).
 //
-// ParsePath does not allocate unless it fails; b is only read.
+// ParsePath does not allocate unless it fails; b is only read, so calls
+// may run concurrently on the same buffer.
 func ParsePath(b []byte, kind PathKind, opts PathOptions) (Path, int, error) {
 	var p Path
 	n, err := pathParse(&p, b, kind, opts)
@@ -186,15 +187,14 @@ func pathParse(p *Path, b []byte, kind PathKind, opts PathOptions) (n int, err *
 		return 0, err
 	}
 	p.UTF8 = p.UTF8 || nonASCII
-	switch {
-	case i < len(b) && b[i] == '@':
-		if i == local {
-			return 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
-		}
-	case pathAtEnd(b, i, bare):
-		if i == local {
-			return 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
-		}
+	at := i < len(b) && b[i] == '@'
+	if !at && !pathAtEnd(b, i, bare) {
+		return 0, pathLocalBadOctet(b, i, opts.UTF8)
+	}
+	if i == local {
+		return 0, errAt("local-part", i, ruleArgs, "empty local-part", ErrSyntax)
+	}
+	if !at {
 		if p.Quoted || p.SourceRoute || !pathIsPostmaster(b[local:i]) {
 			return 0, errAt("Mailbox", i, ruleArgs, `missing "@" and domain`, ErrSyntax)
 		}
@@ -205,8 +205,6 @@ func pathParse(p *Path, b []byte, kind PathKind, opts PathOptions) (n int, err *
 		p.Postmaster = true
 		p.Local, p.Mailbox = b[local:i], b[local:i]
 		return pathFinish(p, b, i, bare, elem)
-	default:
-		return 0, pathLocalBadOctet(b, i, opts.UTF8)
 	}
 	if i-local > MaxLocalPart {
 		// RFC 5321 4.5.3.1.1: at most 64 octets.
@@ -363,7 +361,7 @@ func pathQuoted(b []byte, i int, utf8ok bool) (int, bool, *SyntaxError) {
 				if b[i+1] >= 0x80 && !utf8ok {
 					return i, false, errAt(elem, i+1, ruleArgs, "non-ASCII octet in local-part without SMTPUTF8", ErrUTF8NotAllowed)
 				}
-				return i, false, errAt(elem, i+1, ruleArgs, "backslash before a non-printable octet", ErrSyntax)
+				return i, false, errAt(elem, i+1, ruleArgs, "quoted-pair of an octet that is not ASCII graphic or SP", ErrSyntax)
 			}
 			i += 2
 		case c >= 0x80:
@@ -473,7 +471,8 @@ func (p Path) AppendLocal(dst []byte) []byte {
 // AppendPath refuses CR, LF and NUL with ErrForbiddenByte (they would
 // inject a command) and anything ParsePath would refuse, with the same
 // error; offsets count from the start of mailbox. On error it returns dst
-// unchanged. It allocates only when dst is too small.
+// with its length unchanged, though octets past len(dst) in its capacity may
+// have been written. It allocates only when dst is too small.
 func AppendPath(dst []byte, mailbox []byte, kind PathKind, utf8 bool) ([]byte, error) {
 	if i := indexForbidden(mailbox); i >= 0 {
 		return dst, errAt("Mailbox", i, "RFC 5321 2.3.8", "CR, LF or NUL in a mailbox", ErrForbiddenByte)
@@ -555,13 +554,12 @@ func AppendMailbox(dst []byte, local, domain []byte, utf8 bool) ([]byte, error) 
 // localForm decides how AppendMailbox writes the unquoted local part s:
 // quote reports whether it needs a Quoted-string, size is the length of the
 // form written. It refuses octets no form can carry and forms longer than
-// MaxLocalPart.
+// MaxLocalPart, at the offset in s where the written form overflows.
 func localForm(s []byte, utf8ok bool) (quote bool, size int, err *SyntaxError) {
-	dot := len(s) > 0
-	size = 2
+	dot, over := len(s) > 0, -1
+	size = 1 // the quoted form so far: opening quote, octets, escapes
 	for i := 0; i < len(s); {
-		c := s[i]
-		n := 1
+		c, n := s[i], 1
 		switch {
 		case addrClass[c]&addrAtext != 0:
 		case c == '.':
@@ -583,34 +581,24 @@ func localForm(s []byte, utf8ok bool) (quote bool, size int, err *SyntaxError) {
 		default:
 			return false, 0, errAt("local-part", i, ruleArgs, "control character in local-part", ErrSyntax)
 		}
+		if size += n; size > MaxLocalPart && over < 0 {
+			over = i
+		}
 		i += n
 	}
-	size += len(s)
-	if dot {
-		size = len(s)
+	size++ // the closing quote
+	switch {
+	case dot && len(s) > MaxLocalPart:
+		over = MaxLocalPart
+	case dot:
+		return false, len(s), nil
+	case size > MaxLocalPart && over < 0:
+		over = len(s) // only the closing quote overflows
+	case size <= MaxLocalPart:
+		return true, size, nil
 	}
-	if size > MaxLocalPart {
-		return false, 0, errAt("local-part", localOverflow(s, !dot), ruleLocalLen, "local-part longer than 64 octets", ErrTooLong)
-	}
-	return !dot, size, nil
-}
-
-// localOverflow returns the offset in s of the octet that takes its written
-// form past MaxLocalPart octets.
-func localOverflow(s []byte, quote bool) int {
-	if !quote {
-		return MaxLocalPart
-	}
-	size := 1 // the opening quote
-	for i, c := range s {
-		if c == '"' || c == '\\' {
-			size++
-		}
-		if size++; size > MaxLocalPart {
-			return i
-		}
-	}
-	return len(s) // only the closing quote overflows
+	// RFC 5321 4.5.3.1.1: at most 64 octets, counting the quoting.
+	return false, 0, errAt("local-part", over, ruleLocalLen, "local-part longer than 64 octets", ErrTooLong)
 }
 
 // indexForbidden returns the offset of the first CR, LF or NUL in b, or -1.

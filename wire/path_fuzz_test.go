@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -57,6 +59,13 @@ func FuzzParsePath(f *testing.F) {
 			kind = ReversePath
 		}
 		p, n, err := ParsePath(b, kind, PathOptions{UTF8: utf8, NoBrackets: noBrackets})
+		if len(b) > 0 && b[0] == '<' {
+			// NoBrackets changes nothing for a bracketed path.
+			p2, n2, err2 := ParsePath(b, kind, PathOptions{UTF8: utf8, NoBrackets: !noBrackets})
+			if n2 != n || !reflect.DeepEqual(p2, p) || fmt.Sprint(err2) != fmt.Sprint(err) {
+				t.Fatalf("NoBrackets=%v changes the result for %q: %v, %v", !noBrackets, b, err, err2)
+			}
+		}
 		if err != nil {
 			var se *SyntaxError
 			if !errors.As(err, &se) || se.Element == "" || se.Rule == "" {
