@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -432,4 +433,31 @@ func TestAppendMailboxInvalid(t *testing.T) {
 			assert.Equal(t, "keep", string(out))
 		})
 	}
+}
+
+func ExampleParsePath() {
+	line := []byte(`<@relay.example:"john smith"@example.com> SIZE=1000`)
+	p, n, err := ParsePath(line, ReversePath, PathOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s | %s | %s | %v | %q\n", p.Mailbox, p.AppendLocal(nil), p.Domain, p.SourceRoute, line[n:])
+
+	_, _, err = ParsePath([]byte("<user@mail_host.example>"), ForwardPath, PathOptions{})
+	fmt.Println(err)
+	// Output:
+	// "john smith"@example.com | john smith | example.com | true | " SIZE=1000"
+	// wire: sub-domain at offset 10: underscore in domain label (RFC 5321 4.1.2)
+}
+
+func ExampleAppendMailbox() {
+	cmd := []byte("RCPT TO:")
+	cmd, err := AppendMailbox(cmd, []byte(`john "q" smith`), []byte("[IPv6:2001:db8::1]"), false)
+	fmt.Println(string(cmd), err)
+	_, err = AppendMailbox(nil, []byte("a\r\nQUIT"), []byte("example.com"), false)
+	fmt.Println(err)
+	// Output:
+	// RCPT TO:<"john \"q\" smith"@[IPv6:2001:db8::1]> <nil>
+	// wire: local-part at offset 1: CR, LF or NUL in a local part (RFC 5321 2.3.8)
 }
