@@ -117,7 +117,7 @@ func isQchar(c byte) bool { return isXchar(c) && c != '\\' }
 // (RFC 6533 section 3). Other controls, NUL among them, cannot be written
 // in either form.
 func isASCIISpecial(c byte) bool {
-	return c >= 0x01 && c <= 0x09 || c >= 0x10 && c <= 0x20 || c == '+' || c == '=' || c == '\\' || c == 0x7f
+	return c >= 0x01 && c <= 0x09 || c >= 0x10 && c <= 0x19 || c == ' ' || c == '+' || c == '=' || c == '\\' || c == 0x7f
 }
 
 // appendUTF8Addr encodes addr in the utf-8-addr-xtext form (raw false) or
