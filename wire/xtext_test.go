@@ -10,7 +10,7 @@ import (
 func TestXtextExamples(t *testing.T) {
 	tests := []struct{ raw, enc string }{
 		{"e=mc2@example.com", "e+3Dmc2@example.com"}, // RFC 4954 5.1
-		{"<>", "<>"},                                   // RFC 4954 5.1, AUTH=<>
+		{"<>", "<>"}, // RFC 4954 5.1, AUTH=<>
 		{"john+@example.org", "john+2B@example.org"},
 		{"a b\tc", "a+20b+09c"},
 		{"\r\n\x00\x7f\xff", "+0D+0A+00+7F+FF"},
