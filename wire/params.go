@@ -8,9 +8,9 @@ import (
 // Params is the ESMTP parameter text of a MAIL, RCPT, VRFY or EXPN command:
 // the part of the line after the path (or string) and its SP, such as
 // "SIZE=1000 BODY=8BITMIME" (RFC 5321 section 4.1.2, Mail-parameters and
-// Rcpt-parameters). Text aliases the command line; nothing in this file
-// copies it, so every value derived from a Params is valid until the line's
-// buffer is reused. A Params is safe for concurrent readers.
+// Rcpt-parameters). Text aliases the command line and is never copied, so
+// every value derived from a Params is valid until the line's buffer is
+// reused. A Params is safe for concurrent readers.
 type Params struct {
 	// Text is the parameter list, without the CRLF. Trailing white space
 	// is tolerated (RFC 5321 section 4.1.1).
@@ -174,8 +174,10 @@ func findKeyword(prev, kw []byte) int {
 		if equalFoldASCII(prev[start:i], kw) {
 			return start
 		}
-		for i < len(prev) && prev[i] != ' ' {
-			i++
+		if sp := bytes.IndexByte(prev[i:], ' '); sp >= 0 {
+			i += sp
+		} else {
+			i = len(prev)
 		}
 	}
 	return -1
