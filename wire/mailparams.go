@@ -190,9 +190,9 @@ func (m *MailParams) decode(prm Param, enabled ExtSet) error {
 		return m.decodeBody(prm, enabled)
 	case ParamRET:
 		switch {
-		case equalFoldString(v, "FULL"): // any case (RFC 3461 4.3)
+		case equalFold(v, "FULL"): // any case (RFC 3461 4.3)
 			m.Ret = RetFull
-		case equalFoldString(v, "HDRS"):
+		case equalFold(v, "HDRS"):
 			m.Ret = RetHdrs
 		default:
 			return badValue(prm, 0, "ret-value", "RFC 3461 4.3", `RET must be "FULL" or "HDRS"`)
@@ -289,14 +289,14 @@ func (m *MailParams) decodeBody(prm Param, enabled ExtSet) error {
 	}
 	v := prm.Value
 	switch {
-	case equalFoldString(v, "7BIT"):
+	case equalFold(v, "7BIT"):
 		m.Body = Body7Bit
-	case equalFoldString(v, "8BITMIME"):
+	case equalFold(v, "8BITMIME"):
 		if !has8 {
 			return notAdvertised(prm)
 		}
 		m.Body = Body8BitMIME
-	case equalFoldString(v, "BINARYMIME"):
+	case equalFold(v, "BINARYMIME"):
 		// RFC 3030 3 item 3: BINARYMIME "can only be used with" CHUNKING.
 		if !hasBin || !enabled.Has(ExtCHUNKING) {
 			return notAdvertised(prm)

@@ -171,7 +171,7 @@ func findKeyword(prev, kw []byte) int {
 		for i < len(prev) && prev[i] != '=' && prev[i] != ' ' {
 			i++
 		}
-		if equalFoldASCII(prev[start:i], kw) {
+		if equalFoldBytes(prev[start:i], kw) {
 			return start
 		}
 		if sp := bytes.IndexByte(prev[i:], ' '); sp >= 0 {
@@ -207,7 +207,7 @@ func (p Params) Validate() error {
 func (p Params) Lookup(keyword string) (Param, bool) {
 	it := p.Iter()
 	for it.Next() {
-		if equalFoldString(it.cur.Keyword, keyword) {
+		if equalFold(it.cur.Keyword, keyword) {
 			return it.cur, true
 		}
 	}
@@ -329,7 +329,7 @@ func (k ParamKey) AllowedOn(v Verb) bool {
 // ParamUnknown. It does not allocate.
 func LookupParam(keyword []byte) ParamKey {
 	for k := ParamSIZE; k < numParams; k++ {
-		if equalFoldString(keyword, paramInfo[k].name) {
+		if equalFold(keyword, paramInfo[k].name) {
 			return k
 		}
 	}
@@ -401,53 +401,10 @@ func checkASCII(prm Param, enabled ExtSet) error {
 // checkForbidden reports the first CR, LF or NUL in a field handed to a
 // serializer: writing it would inject a command.
 func checkForbidden(element string, b []byte) error {
-	for i, c := range b {
-		if c == '\r' || c == '\n' || c == 0 {
-			return errAt(element, i, "RFC 5321 2.3.8", "CR, LF or NUL in a parameter value", ErrForbiddenByte)
-		}
+	if i := indexForbidden(b); i >= 0 {
+		return errAt(element, i, "RFC 5321 2.3.8", "CR, LF or NUL in a parameter value", ErrForbiddenByte)
 	}
 	return nil
-}
-
-// Small helpers.
-
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func upper(c byte) byte {
-	if c >= 'a' && c <= 'z' {
-		return c - ('a' - 'A')
-	}
-	return c
-}
-
-func equalFoldASCII(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if upper(a[i]) != upper(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFoldString(a []byte, s string) bool {
-	if len(a) != len(s) {
-		return false
-	}
-	for i := range a {
-		if upper(a[i]) != upper(s[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // parseDigits parses 1 to maxDigits decimal digits filling all of b. It

@@ -600,13 +600,3 @@ func localForm(s []byte, utf8ok bool) (quote bool, size int, err *SyntaxError) {
 	// RFC 5321 4.5.3.1.1: at most 64 octets, counting the quoting.
 	return false, 0, errAt("local-part", over, ruleLocalLen, "local-part longer than 64 octets", ErrTooLong)
 }
-
-// indexForbidden returns the offset of the first CR, LF or NUL in b, or -1.
-func indexForbidden(b []byte) int {
-	for i, c := range b {
-		if c == '\r' || c == '\n' || c == 0 {
-			return i
-		}
-	}
-	return -1
-}

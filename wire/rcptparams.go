@@ -175,7 +175,7 @@ func parseNotify(v []byte) (NotifyFlags, int, string) {
 		}
 		var flag NotifyFlags
 		for _, n := range notifyNames {
-			if equalFoldString(item, n.name) {
+			if equalFold(item, n.name) {
 				flag = n.flag
 			}
 		}
@@ -220,7 +220,7 @@ func checkORCPT(o ORCPT) (int, string, string) {
 		return base, "empty original recipient address", "RFC 3461 4.2"
 	}
 	switch {
-	case equalFoldString(o.AddrType, "rfc822"), equalFoldString(o.AddrType, "x400"):
+	case equalFold(o.AddrType, "rfc822"), equalFold(o.AddrType, "x400"):
 		if bad, reason := checkXtext(o.Addr); bad >= 0 {
 			return base + bad, reason, "RFC 3461 4"
 		}
@@ -231,7 +231,7 @@ func checkORCPT(o ORCPT) (int, string, string) {
 			}
 			i = next
 		}
-	case equalFoldString(o.AddrType, "utf-8"):
+	case equalFold(o.AddrType, "utf-8"):
 		if _, bad, reason, _ := scanUTF8Addr(nil, o.Addr, false); bad >= 0 {
 			return base + bad, reason, "RFC 6533 3"
 		}

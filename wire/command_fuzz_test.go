@@ -1,0 +1,113 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/smtpkit/smtpkit/reply"
+)
+
+// FuzzParseCommand checks parse -> append -> parse: a command that parses
+// serializes (always, when parsed strictly from a line without CR, LF or
+// NUL), the serialized form parses to the same fields, and serializing again
+// gives the same octets. Seeds are the table's lines and serializer output.
+func FuzzParseCommand(f *testing.F) {
+	for _, tt := range validCommands {
+		f.Add([]byte(tt.in), tt.opts.UTF8, tt.opts.Lenient)
+	}
+	for _, tt := range invalidCommands {
+		f.Add([]byte(tt.in), tt.opts.UTF8, tt.opts.Lenient)
+	}
+	if b, err := AppendMail(nil, []byte("a@b.example"), MailParams{Size: 7, HasSize: true, Body: BodyBinaryMIME}); err == nil {
+		f.Add(bytes.TrimSuffix(b, []byte("\r\n")), false, false)
+	}
+	if b, err := AppendAuth(nil, "PLAIN", []byte("\x00u\x00p"), true); err == nil {
+		f.Add(bytes.TrimSuffix(b, []byte("\r\n")), false, false)
+	}
+	f.Fuzz(func(t *testing.T, line []byte, utf8, lenient bool) {
+		opts := ParseOptions{UTF8: utf8, Lenient: lenient}
+		c, err := ParseCommand(line, opts)
+		if err != nil {
+			var se *SyntaxError
+			if !asSyntax(err, &se) || se.Offset < 0 || se.Offset > len(line) || se.Rule == "" {
+				t.Fatalf("%q: bad error %#v", line, err)
+			}
+			if r := se.Reply(); !r.Code.IsNegative() {
+				t.Fatalf("%q: error reply %v is not 4yz/5yz", line, r.Code)
+			}
+			return
+		}
+		out, err := AppendCommand(nil, c)
+		if err != nil {
+			if !lenient && !bytes.ContainsAny(line, "\r\n\x00") {
+				t.Fatalf("%q parsed strictly but does not serialize: %v", line, err)
+			}
+			return
+		}
+		c2, err := ParseCommand(out[:len(out)-2], ParseOptions{UTF8: true})
+		if err != nil {
+			t.Fatalf("%q -> %q does not parse: %v", line, out, err)
+		}
+		if summary(c) != summary(c2) {
+			t.Fatalf("%q -> %q: %s != %s", line, out, summary(c), summary(c2))
+		}
+		out2, err := AppendCommand(nil, c2)
+		if err != nil || !bytes.Equal(out, out2) {
+			t.Fatalf("%q: serialization not stable: %q vs %q (%v)", line, out, out2, err)
+		}
+	})
+}
+
+// FuzzParseReplyLine checks reply lines: parse, assemble, append, parse
+// again gives the same code and enhanced code, and appending is a fixed
+// point after one round.
+func FuzzParseReplyLine(f *testing.F) {
+	for _, s := range []string{
+		"250 OK", "250-mail.example\r\n250-PIPELINING\r\n250 SIZE 10", "550 5.1.1 No such user",
+		"451-4.3.0 a\r\n451 4.3.0 b", "354 go", "250", "250-234 Text beginning with numbers\r\n250 x",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r1, ok := assemble(data)
+		if !ok {
+			return
+		}
+		out1 := r1.Append(nil)
+		for _, l := range bytes.SplitAfter(out1, []byte("\r\n")) {
+			if len(l) > reply.MaxLineLength {
+				t.Fatalf("line over 512 octets: %q", l)
+			}
+		}
+		r2, ok := assemble(bytes.TrimSuffix(out1, []byte("\r\n")))
+		if !ok {
+			t.Fatalf("%q does not parse back", out1)
+		}
+		if r2.Code != r1.Code || r2.Enhanced != r1.Enhanced {
+			t.Fatalf("%v/%v became %v/%v", r1.Code, r1.Enhanced, r2.Code, r2.Enhanced)
+		}
+		if out2 := r2.Append(nil); !bytes.Equal(out1, out2) {
+			t.Fatalf("not a fixed point: %q vs %q", out1, out2)
+		}
+	})
+}
+
+// assemble parses CRLF-separated reply lines into one reply.
+func assemble(data []byte) (reply.Reply, bool) {
+	var b reply.Builder
+	lines := bytes.Split(data, []byte("\r\n"))
+	for i, raw := range lines {
+		l, err := ParseReplyLine(raw)
+		if err != nil || l.More != (i < len(lines)-1) {
+			return reply.Reply{}, false
+		}
+		done, err := b.Add(l.Code, l.More, l.Text)
+		if err != nil || done != !l.More {
+			return reply.Reply{}, false
+		}
+	}
+	return b.Reply(), true
+}
+
+func asSyntax(err error, se **SyntaxError) bool { return errors.As(err, se) }
