@@ -1,10 +1,12 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,22 +35,29 @@ func splitEvents(t testing.TB, s *LineSplitter, stream []byte, sizes []int) (eve
 		stream = stream[n:]
 		for {
 			adv, line, err := s.Split(buf)
-			require.GreaterOrEqual(t, adv, 0)
-			require.LessOrEqual(t, adv, len(buf))
+			if adv < 0 || adv > len(buf) {
+				t.Fatalf("advance %d for %d octets", adv, len(buf))
+			}
 			if adv == 0 {
-				require.Nil(t, line)
-				require.NoError(t, err)
+				if line != nil || err != nil {
+					t.Fatalf("need-more with line %q, err %v", line, err)
+				}
 				// Memory bound: an incomplete line never reaches Max.
-				require.Less(t, len(buf), limit, "held %q", buf)
+				if len(buf) >= limit {
+					t.Fatalf("holding %d octets with Max %d: %q", len(buf), limit, buf)
+				}
 				break
 			}
 			switch {
 			case err != nil:
-				require.Nil(t, line)
+				if line != nil {
+					t.Fatalf("line %q with error %v", line, err)
+				}
 				events = append(events, "E:"+sentinelName(err))
 			case line != nil:
-				require.Equal(t, buf[:len(line)], line, "line must alias the start of p")
-				require.LessOrEqual(t, len(line), limit-2)
+				if len(line) > limit-2 || !bytes.Equal(buf[:len(line)], line) || (len(line) > 0 && &line[0] != &buf[0]) {
+					t.Fatalf("line %q must alias the start of p and fit Max %d", line, limit)
+				}
 				events = append(events, "L:"+string(line))
 			}
 			buf = buf[adv:]
@@ -70,6 +79,13 @@ func sentinelName(err error) string {
 	}
 	return "unexpected: " + err.Error()
 }
+
+// pipelined is a pipelined transaction as a client sends it.
+const pipelined = "MAIL FROM:<alice@example.org> SIZE=1024 BODY=8BITMIME\r\n" +
+	"RCPT TO:<bob@example.net> NOTIFY=SUCCESS,FAILURE\r\n" +
+	"RCPT TO:<carol@example.net>\r\n" +
+	"RCPT TO:<dave@example.net>\r\n" +
+	"DATA\r\n"
 
 const (
 	tooLong = "E:line too long"
@@ -243,10 +259,9 @@ func TestLineSplitterPrefixes(t *testing.T) {
 			for n := range len(full) {
 				fresh := LineSplitter{Max: l.max, Policy: policy}
 				for _, s := range []*LineSplitter{&fresh, &grown} {
-					adv, line, err := s.Split(full[:n])
-					require.NoError(t, err, "%v prefix %d of %.20q", policy, n, l.line)
-					require.Zero(t, adv, "%v prefix %d of %.20q", policy, n, l.line)
-					require.Nil(t, line)
+					if adv, line, err := s.Split(full[:n]); adv != 0 || line != nil || err != nil {
+						t.Fatalf("%v prefix %d of %.20q: %d %q %v", policy, n, l.line, adv, line, err)
+					}
 				}
 			}
 			adv, line, err := grown.Split(full)
@@ -314,4 +329,32 @@ func TestLineSplitterShorterInput(t *testing.T) {
 		assert.Equal(t, 6, adv)
 		assert.Equal(t, "QUIT", string(line))
 	}
+}
+
+// FuzzLineSplitter checks that feeding a stream whole, octet by octet and in
+// random chunks yields the same lines and errors and leaves the same octets
+// unconsumed; splitEvents checks the memory bound on every call.
+func FuzzLineSplitter(f *testing.F) {
+	for i, tc := range splitCases {
+		f.Add([]byte(tc.in), uint8(tc.policy), uint16(tc.max), uint64(i))
+	}
+	f.Add([]byte(pipelined), uint8(BareReject), uint16(0), uint64(7))
+	f.Add([]byte("A\r\r\nB\n\rC\r"+strings.Repeat("x", 40)+"\r\nD\r\n"), uint8(BareNormalize), uint16(16), uint64(9))
+	f.Fuzz(func(t *testing.T, data []byte, policy uint8, maxLen uint16, seed uint64) {
+		newSplitter := func() *LineSplitter {
+			return &LineSplitter{Max: int(maxLen % 2048), Policy: BarePolicy(policy % 4)}
+		}
+		whole, wholeRest := splitEvents(t, newSplitter(), data, nil)
+		rng := rand.New(rand.NewPCG(seed, seed>>32))
+		sizes := make([]int, 1+rng.IntN(16))
+		for k := range sizes {
+			sizes[k] = 1 + rng.IntN(1+rng.IntN(64))
+		}
+		for _, feed := range [][]int{{1}, sizes} {
+			events, rest := splitEvents(t, newSplitter(), data, feed)
+			if !slices.Equal(whole, events) || rest != wholeRest {
+				t.Fatalf("chunks %v: %q rest %q; whole: %q rest %q", feed, events, rest, whole, wholeRest)
+			}
+		}
+	})
 }
