@@ -254,7 +254,7 @@ func (s *LineSplitter) tooLong(advance int) (int, []byte, error) {
 	s.discarding = false
 	s.resetLine()
 	// RFC 5321 4.5.3.1.9: "500 Line too long".
-	return advance, nil, errAt("line", s.limit(), ruleLineLength, "Line too long", ErrLineTooLong)
+	return advance, nil, errAt("line", s.limit(), ruleLineLength, "line too long", ErrLineTooLong)
 }
 
 // noteCR records a bare CR if p[from:to] holds one. Every CR there is bare:

@@ -189,7 +189,7 @@ func TestLineSplitterErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrLineTooLong)
 	assert.Equal(t, MaxCommandLine, se.Offset)
 	assert.Equal(t, reply.CodeSyntaxError, se.Reply().Code)
-	assert.Equal(t, "Line too long", se.Reply().Text)
+	assert.Equal(t, "line too long", se.Reply().Text)
 }
 
 func TestLineSplitterDefaultMax(t *testing.T) {

@@ -247,25 +247,23 @@ func parseProxyV1(p []byte) (h ProxyHeader, n int, err error) {
 	var ports [2]uint16
 	for f := 0; f < 4; f++ {
 		j = v1FieldEnd(p, i)
-		tok := p[i:j]
-		if j == len(p) {
-			if v1FieldPrefixOK(h.Network, f, tok) {
-				return needMore()
-			}
-			return h, 0, v1FieldErr(f, i)
+		var complete, prefix bool
+		switch {
+		case f >= 2:
+			ports[f-2], complete, prefix = scanPort(p[i:j])
+		case h.Network == ProxyNetTCP4:
+			addrs[f], complete, prefix = scanIPv4(p[i:j])
+		default:
+			addrs[f], complete, prefix = scanIPv6(p[i:j])
 		}
-		// Exactly one space between fields, CRLF after the last one.
-		if f == 3 && p[j] != '\r' || f < 3 && p[j] != ' ' {
+		switch {
+		case j == len(p) && prefix:
+			return needMore()
+		case !complete:
+			return h, 0, v1FieldErr(f, i)
+		case f < 3 && p[j] != ' ', f == 3 && p[j] != '\r':
+			// Exactly one space between fields, CRLF after the last one.
 			return h, 0, badV1("proxy-v1", j, "expected one space between fields and CRLF after them")
-		}
-		var ok bool
-		if f < 2 {
-			addrs[f], ok = parseV1Addr(h.Network, tok)
-		} else {
-			ports[f-2], ok = parsePort(tok)
-		}
-		if !ok {
-			return h, 0, v1FieldErr(f, i)
 		}
 		i = j + 1
 	}
@@ -299,27 +297,6 @@ func v1FieldErr(f, offset int) error {
 	}
 	// Section 2.1: ports are decimal 0..65535 without heading zeroes.
 	return badV1("proxy-port", offset, "port not decimal 0-65535 without leading zeros")
-}
-
-// v1FieldPrefixOK reports whether tok can begin field f of network n.
-func v1FieldPrefixOK(n ProxyNetwork, f int, tok []byte) bool {
-	switch {
-	case f >= 2:
-		return portPrefixOK(tok)
-	case n == ProxyNetTCP4:
-		return ipv4PrefixOK(tok)
-	}
-	return ipv6PrefixOK(tok)
-}
-
-// parseV1Addr parses a version 1 address of network n: dotted decimal for
-// TCP4, colon-separated hex groups for TCP6 (no dotted quad, no zone: the
-// family dictates the format, section 2.1).
-func parseV1Addr(n ProxyNetwork, tok []byte) (netip.Addr, bool) {
-	if n == ProxyNetTCP4 {
-		return parseIPv4(tok)
-	}
-	return parseIPv6(tok)
 }
 
 // parseProxyV2 parses the binary header (section 2.2).
@@ -370,18 +347,16 @@ func parseProxyV2(p []byte) (h ProxyHeader, n int, err error) {
 		return h, 0, nil
 	}
 	h.Version, h.Command, h.Network = ProxyV2, cmd, net
-	a := p[16 : 16+alen]
-	if h.Command == ProxyCommandProxy {
-		// Source address, destination address, source port, destination
-		// port, all in network byte order. LOCAL addresses are ignored.
-		switch net {
-		case ProxyNetTCP4, ProxyNetUDP4:
-			h.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[0:4])), binary.BigEndian.Uint16(a[8:]))
-			h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), binary.BigEndian.Uint16(a[10:]))
-		case ProxyNetTCP6, ProxyNetUDP6:
-			h.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])), binary.BigEndian.Uint16(a[32:]))
-			h.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])), binary.BigEndian.Uint16(a[34:]))
-		}
+	// Source and destination addresses, then ports, in network byte order.
+	// LOCAL addresses are ignored; UNIX paths are not kept.
+	switch a := p[16 : 16+alen]; {
+	case !h.HasAddrs():
+	case alen == 12:
+		h.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[0:4])), binary.BigEndian.Uint16(a[8:]))
+		h.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(a[4:8])), binary.BigEndian.Uint16(a[10:]))
+	default:
+		h.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[0:16])), binary.BigEndian.Uint16(a[32:]))
+		h.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(a[16:32])), binary.BigEndian.Uint16(a[34:]))
 	}
 	if length > alen {
 		h.TLVs = p[16+alen : 16+length]
@@ -392,108 +367,93 @@ func parseProxyV2(p []byte) (h ProxyHeader, n int, err error) {
 // AppendProxyV1 appends h as a version 1 line to dst. A PROXY header over
 // TCP4 or TCP6 is written with its addresses (TCP6 in hex groups, never a
 // dotted quad); a LOCAL or UNSPEC header is written "PROXY UNKNOWN". Other
-// networks, a zero Command and addresses of the wrong family are errors.
-// h.Version is ignored.
+// networks, a zero Command and addresses of the wrong family are errors,
+// and dst is then returned unchanged. h.Version is ignored.
 func AppendProxyV1(dst []byte, h ProxyHeader) ([]byte, error) {
-	if h.Command != ProxyCommandLocal && h.Command != ProxyCommandProxy {
+	switch {
+	case h.Command != ProxyCommandLocal && h.Command != ProxyCommandProxy:
 		return dst, badV1("proxy-command", 0, "command is neither LOCAL nor PROXY")
-	}
-	if h.Command == ProxyCommandLocal || h.Network == ProxyNetUnspec {
+	case h.Command == ProxyCommandLocal || h.Network == ProxyNetUnspec:
 		return append(dst, "PROXY UNKNOWN\r\n"...), nil
-	}
-	src, dst4 := h.Src.Addr(), h.Dst.Addr()
-	switch h.Network {
-	case ProxyNetTCP4:
-		if !src.Is4() || !dst4.Is4() {
-			return dst, badV1("proxy-address", 0, "TCP4 needs IPv4 addresses")
-		}
-		dst = append(dst, "PROXY TCP4 "...)
-	case ProxyNetTCP6:
-		if !src.Is6() || !dst4.Is6() || src.Zone() != "" || dst4.Zone() != "" {
-			return dst, badV1("proxy-address", 0, "TCP6 needs IPv6 addresses without zone")
-		}
-		dst = append(dst, "PROXY TCP6 "...)
-	default:
+	case h.Network != ProxyNetTCP4 && h.Network != ProxyNetTCP6:
 		return dst, badV1("proxy-protocol", 0, "version 1 carries only TCP4, TCP6 and UNKNOWN")
+	case !addrsFit(h, h.Network == ProxyNetTCP4):
+		return dst, badV1("proxy-address", 0, "addresses do not match the family")
 	}
-	dst = appendV1Addr(dst, src)
-	dst = append(dst, ' ')
-	dst = appendV1Addr(dst, dst4)
-	dst = append(dst, ' ')
-	dst = strconv.AppendUint(dst, uint64(h.Src.Port()), 10)
-	dst = append(dst, ' ')
-	dst = strconv.AppendUint(dst, uint64(h.Dst.Port()), 10)
+	dst = append(dst, "PROXY "...)
+	dst = append(dst, h.Network.String()...)
+	for _, x := range [2]netip.AddrPort{h.Src, h.Dst} {
+		dst = append(dst, ' ')
+		if a := x.Addr(); a.Is4In6() {
+			// Section 2.1 allows only hex groups for TCP6.
+			b := a.As16()
+			dst = append(dst, "::ffff:"...)
+			dst = strconv.AppendUint(dst, uint64(b[12])<<8|uint64(b[13]), 16)
+			dst = append(dst, ':')
+			dst = strconv.AppendUint(dst, uint64(b[14])<<8|uint64(b[15]), 16)
+		} else {
+			dst = a.AppendTo(dst)
+		}
+	}
+	for _, x := range [2]netip.AddrPort{h.Src, h.Dst} {
+		dst = append(dst, ' ')
+		dst = strconv.AppendUint(dst, uint64(x.Port()), 10)
+	}
 	return append(dst, '\r', '\n'), nil
 }
 
-// appendV1Addr writes a in version 1 form. An IPv4-mapped IPv6 address is
-// written "::ffff:hhhh:hhhh": section 2.1 allows only hex groups for TCP6.
-func appendV1Addr(dst []byte, a netip.Addr) []byte {
-	if !a.Is4In6() {
-		return a.AppendTo(dst)
+// addrsFit reports whether h.Src and h.Dst are both IPv4 (v4) or both IPv6
+// without a zone.
+func addrsFit(h ProxyHeader, v4 bool) bool {
+	s, d := h.Src.Addr(), h.Dst.Addr()
+	if v4 {
+		return s.Is4() && d.Is4()
 	}
-	b := a.As16()
-	dst = append(dst, "::ffff:"...)
-	dst = strconv.AppendUint(dst, uint64(b[12])<<8|uint64(b[13]), 16)
-	dst = append(dst, ':')
-	return strconv.AppendUint(dst, uint64(b[14])<<8|uint64(b[15]), 16)
+	return s.Is6() && d.Is6() && s.Zone() == "" && d.Zone() == ""
 }
 
 // AppendProxyV2 appends h as a version 2 header to dst: the signature, the
 // command, the family octet, the length, the address block and h.TLVs as
-// given (not checked, so tests can send malformed TLVs). A LOCAL header and
-// a UNIX one get a zero address block of the family's length. It fails for
-// a zero Command, an unknown Network, PROXY addresses of the wrong family,
-// or a header longer than 16+65535 octets. h.Version is ignored.
+// given (not checked, so tests can send malformed TLVs). LOCAL, UNSPEC and
+// UNIX headers get a zero address block of the family's length. It fails,
+// returning dst unchanged, for a zero Command, an unknown Network, PROXY
+// addresses of the wrong family, or a header over 16+65535 octets.
+// h.Version is ignored.
 func AppendProxyV2(dst []byte, h ProxyHeader) ([]byte, error) {
-	var verCmd byte
-	switch h.Command {
-	case ProxyCommandLocal:
-		verCmd = 0x20
-	case ProxyCommandProxy:
-		verCmd = 0x21
-	default:
-		return dst, errAt("proxy-command", 12, ruleProxyV2, "command is neither LOCAL nor PROXY", ErrBadProxyHeader)
+	fail := func(element string, offset int, reason string) ([]byte, error) {
+		return dst, errAt(element, offset, ruleProxyV2, reason, ErrBadProxyHeader)
+	}
+	if h.Command != ProxyCommandLocal && h.Command != ProxyCommandProxy {
+		return fail("proxy-command", 12, "command is neither LOCAL nor PROXY")
 	}
 	if h.Network >= numProxyNets {
-		return dst, errAt("proxy-family", 13, ruleProxyV2, "unknown network", ErrBadProxyHeader)
+		return fail("proxy-family", 13, "unknown network")
 	}
 	alen := proxyAddrLen(h.Network)
 	length := alen + len(h.TLVs)
 	if length > 0xFFFF {
-		return dst, errAt("proxy-length", 14, ruleProxyV2, "header longer than 65551 octets", ErrBadProxyHeader)
+		return fail("proxy-length", 14, "header longer than 16+65535 octets")
 	}
-	src, dsta := h.Src.Addr(), h.Dst.Addr()
-	if h.Command == ProxyCommandProxy {
-		switch h.Network {
-		case ProxyNetTCP4, ProxyNetUDP4:
-			if !src.Is4() || !dsta.Is4() {
-				return dst, errAt("proxy-address", 16, ruleProxyV2, "AF_INET needs IPv4 addresses", ErrBadProxyHeader)
-			}
-		case ProxyNetTCP6, ProxyNetUDP6:
-			if !src.Is6() || !dsta.Is6() || src.Zone() != "" || dsta.Zone() != "" {
-				return dst, errAt("proxy-address", 16, ruleProxyV2, "AF_INET6 needs IPv6 addresses without zone", ErrBadProxyHeader)
-			}
-		}
+	if h.HasAddrs() && !addrsFit(h, alen == 12) {
+		return fail("proxy-address", 16, "addresses do not match the family")
 	}
 	dst = append(dst, proxyV2Sig[:]...)
-	dst = append(dst, verCmd, proxyFam[h.Network].octet)
+	// Version 2 in the high nibble; command 0 LOCAL or 1 PROXY.
+	dst = append(dst, 0x20|byte(h.Command-ProxyCommandLocal), proxyFam[h.Network].octet)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(length))
 	switch {
-	case h.Command == ProxyCommandLocal || alen == 0:
+	case !h.HasAddrs():
 		dst = append(dst, make([]byte, alen)...)
 	case alen == 12:
-		s, d := src.As4(), dsta.As4()
+		s, d := h.Src.Addr().As4(), h.Dst.Addr().As4()
 		dst = append(append(dst, s[:]...), d[:]...)
+	default:
+		s, d := h.Src.Addr().As16(), h.Dst.Addr().As16()
+		dst = append(append(dst, s[:]...), d[:]...)
+	}
+	if h.HasAddrs() {
 		dst = binary.BigEndian.AppendUint16(dst, h.Src.Port())
 		dst = binary.BigEndian.AppendUint16(dst, h.Dst.Port())
-	case alen == 36:
-		s, d := src.As16(), dsta.As16()
-		dst = append(append(dst, s[:]...), d[:]...)
-		dst = binary.BigEndian.AppendUint16(dst, h.Src.Port())
-		dst = binary.BigEndian.AppendUint16(dst, h.Dst.Port())
-	default: // UNIX: the paths are not kept, so send zeros.
-		dst = append(dst, make([]byte, alen)...)
 	}
 	return append(dst, h.TLVs...), nil
 }
@@ -559,19 +519,12 @@ func hasPrefix(s string, b []byte) bool {
 	return len(b) <= len(s) && s[:len(b)] == string(b)
 }
 
-// parsePort parses a decimal port 0..65535 without leading zeros.
-func parsePort(b []byte) (uint16, bool) {
-	if len(b) == 0 || !portPrefixOK(b) {
-		return 0, false
-	}
-	n, _ := decimal(b)
-	return uint16(n), true
-}
-
-// portPrefixOK reports whether b can begin a port.
-func portPrefixOK(b []byte) bool {
+// scanPort checks a decimal port 0..65535 without heading zeroes (section
+// 2.1): complete if b is one, prefix if b can begin one.
+func scanPort(b []byte) (port uint16, complete, prefix bool) {
 	n, ok := decimal(b)
-	return ok && len(b) <= 5 && (len(b) < 2 || b[0] != '0') && n <= 0xFFFF
+	prefix = ok && (len(b) < 2 || b[0] != '0') && n <= 0xFFFF
+	return uint16(n), prefix && len(b) > 0, prefix
 }
 
 // decimal parses up to 5 ASCII digits; ok is false for anything else.
@@ -588,50 +541,29 @@ func decimal(b []byte) (n int, ok bool) {
 	return n, true
 }
 
-// octetOK reports whether b is a decimal 0..255 without leading zeros, or
-// (partial) could begin one.
-func octetOK(b []byte, partial bool) bool {
-	if len(b) == 0 {
-		return partial
-	}
-	n, ok := decimal(b)
-	return ok && len(b) <= 3 && (len(b) < 2 || b[0] != '0') && n <= 255
-}
-
-// parseIPv4 parses exactly four dot-separated decimal octets without leading
-// zeros (section 2.1).
-func parseIPv4(b []byte) (netip.Addr, bool) {
+// scanIPv4 checks exactly four dot-separated decimal octets 0..255 without
+// heading zeroes (section 2.1): complete if b is one, prefix if b can begin
+// one.
+func scanIPv4(b []byte) (a netip.Addr, complete, prefix bool) {
 	var ip [4]byte
-	for k := range ip {
-		j := 0
-		for j < len(b) && b[j] != '.' {
-			j++
-		}
-		if !octetOK(b[:j], false) || (k < 3) != (j < len(b)) {
-			return netip.Addr{}, false
-		}
-		n, _ := decimal(b[:j])
-		ip[k] = byte(n)
-		if j < len(b) {
-			j++
-		}
-		b = b[j:]
-	}
-	return netip.AddrFrom4(ip), len(b) == 0
-}
-
-// ipv4PrefixOK reports whether b can begin an IPv4 address.
-func ipv4PrefixOK(b []byte) bool {
 	for k := 0; ; k++ {
 		j := 0
 		for j < len(b) && b[j] != '.' {
 			j++
 		}
-		if j == len(b) {
-			return k < 4 && octetOK(b, true)
+		n, ok := decimal(b[:j])
+		if !ok || j > 3 || j > 1 && b[0] == '0' || n > 255 || j == 0 && j < len(b) {
+			return a, false, false
 		}
-		if k == 3 || !octetOK(b[:j], false) {
-			return false
+		ip[k] = byte(n)
+		if j == len(b) {
+			if k == 3 && j > 0 {
+				return netip.AddrFrom4(ip), true, true
+			}
+			return a, false, true
+		}
+		if k == 3 {
+			return a, false, false
 		}
 		b = b[j+1:]
 	}
@@ -657,89 +589,58 @@ func hexGroup(b []byte) (v uint16, k int) {
 	return v, k
 }
 
-// parseIPv6 parses colon-separated groups of 1-4 hex digits with at most one
-// "::" standing for one or more zero groups, 128 bits in all (section 2.1,
-// RFC 4291 2.2 forms 1 and 2). The dotted-quad form 3 and zones are refused.
-func parseIPv6(b []byte) (netip.Addr, bool) {
+// scanIPv6 checks colon-separated groups of 1-4 hex digits with at most one
+// "::" standing for one or more zero groups, 128 bits in all (section 2.1;
+// RFC 4291 2.2 forms 1 and 2, not the dotted form 3, no zone): complete if b
+// is one, prefix if b can begin one.
+func scanIPv6(b []byte) (a netip.Addr, complete, prefix bool) {
 	var ip [16]byte
-	ell, j, i := -1, 0, 0
-	if len(b) >= 2 && b[0] == ':' && b[1] == ':' {
+	ell, j, i, open := -1, 0, 0, len(b) == 1 && b[0] == ':'
+	if len(b) >= 2 && b[0] == ':' {
+		if b[1] != ':' {
+			return a, false, false
+		}
 		ell, i = 0, 2
 	}
-	for i < len(b) {
+	for i < len(b) && !open {
 		v, k := hexGroup(b[i:])
 		if k == 0 || k > 4 || j == 16 {
-			return netip.Addr{}, false
+			return a, false, false
 		}
 		ip[j], ip[j+1] = byte(v>>8), byte(v)
 		j, i = j+2, i+k
-		if i == len(b) {
-			break
-		}
-		if b[i] != ':' || i+1 == len(b) {
-			return netip.Addr{}, false
-		}
-		i++
-		if b[i] == ':' {
+		switch {
+		case i == len(b):
+		case b[i] != ':':
+			return a, false, false
+		case i+1 == len(b):
+			open, i = true, i+1 // a lone final ':' needs one more group
+		case b[i+1] == ':':
 			if ell >= 0 {
-				return netip.Addr{}, false
+				return a, false, false
 			}
-			ell, i = j, i+1
+			ell, i = j, i+2
+		default:
+			i++
 		}
 	}
-	switch {
-	case ell < 0 && j != 16, ell >= 0 && j == 16:
-		// Eight groups without "::", or "::" standing for none.
-		return netip.Addr{}, false
-	case ell >= 0:
+	groups, most := j/2, 8
+	if open {
+		groups++
+	}
+	if ell >= 0 {
+		most = 7 // "::" stands for at least one group
+	}
+	if groups > most {
+		return a, false, false
+	}
+	if open || ell < 0 && j != 16 {
+		return a, false, true
+	}
+	if ell >= 0 {
 		n := 16 - j
 		copy(ip[ell+n:], ip[ell:j])
 		clear(ip[ell : ell+n])
 	}
-	return netip.AddrFrom16(ip), true
-}
-
-// ipv6PrefixOK reports whether b can begin an address parseIPv6 accepts.
-func ipv6PrefixOK(b []byte) bool {
-	groups, ell, open, i := 0, false, false, 0
-	switch {
-	case len(b) == 1 && b[0] == ':':
-		return true
-	case len(b) >= 2 && b[0] == ':':
-		if b[1] != ':' {
-			return false
-		}
-		ell, i = true, 2
-	}
-	for i < len(b) {
-		_, k := hexGroup(b[i:])
-		if k == 0 || k > 4 {
-			return false
-		}
-		groups, i = groups+1, i+k
-		if i == len(b) {
-			break
-		}
-		if b[i] != ':' {
-			return false
-		}
-		i++
-		if i == len(b) {
-			open = true
-			break
-		}
-		if b[i] == ':' {
-			if ell {
-				return false
-			}
-			ell, i = true, i+1
-		}
-	}
-	if open {
-		groups++ // a lone final ':' needs one more group
-	}
-	if ell {
-		return groups <= 7
-	}
-	return groups <= 8
+	return netip.AddrFrom16(ip), true, true
 }

@@ -46,7 +46,9 @@ func TestParseProxyV1(t *testing.T) {
 		{"PROXY UNKNOWN\r\n", ProxyHeader{Version: ProxyV1, Command: ProxyCommandProxy}},
 		{"PROXY UNKNOWN ffff:f::f:ffff ffff:f::f:ffff 65535 65535\r\n", ProxyHeader{Version: ProxyV1, Command: ProxyCommandProxy}},
 		{"PROXY UNKNOWN anything at all\x00\r\n", ProxyHeader{Version: ProxyV1, Command: ProxyCommandProxy}},
+		{"PROXY UNKNOWN " + strings.Repeat("x", MaxProxyV1-16) + "\r\n", ProxyHeader{Version: ProxyV1, Command: ProxyCommandProxy}},
 	}
+	require.Len(t, cases[len(cases)-1].in, MaxProxyV1)
 	for _, tc := range cases {
 		in := []byte(tc.in + "EHLO x\r\n")
 		h, n, err := ParseProxyHeader(in)
