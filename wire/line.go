@@ -186,8 +186,8 @@ func (s *LineSplitter) splitNormalize(p []byte, max int) (int, []byte, error) {
 	return 0, nil, nil
 }
 
-// finish returns the line p[:n] or the error recorded for it, and readies
-// the splitter for the next line.
+// finish ends the current line: it returns line, or the error recorded for
+// it, with advance, and readies the splitter for the next line.
 func (s *LineSplitter) finish(line []byte, advance int) (int, []byte, error) {
 	bare, at := s.bare, s.bareAt
 	s.resetLine()
