@@ -233,6 +233,7 @@ func (d *DataDecoder) fast(dst, src []byte, pos int, base int64, nul *int) ([]by
 	mark := len(dst)
 	checkNUL := !d.AllowNUL && d.err == nil
 	if checkNUL && *nul < pos {
+		// Find the next NUL once per Decode call, not once per window.
 		*nul = bytes.IndexByte(src[pos:], 0)
 		if *nul < 0 {
 			*nul = len(src)
@@ -245,7 +246,12 @@ func (d *DataDecoder) fast(dst, src []byte, pos int, base int64, nul *int) ([]by
 		win = defaultWindow
 	}
 	limit := pos + win
+	// The loop keeps its bookkeeping in locals: sz is the decoded size at
+	// src[run], so the decoded size at any x >= run is sz + x - run.
 	i, run, crs := pos, pos, 0
+	sz, lineBase, lineOff := d.size, d.lineBase, d.lineOff
+	maxLine := int64(d.MaxLineLength)
+	nulAt := *nul
 	atStart := d.st == stStart
 	stop, slowTo := 0, 0
 	for {
@@ -265,15 +271,20 @@ func (d *DataDecoder) fast(dst, src []byte, pos int, base int64, nul *int) ([]by
 				break
 			}
 			// RFC 5321 4.5.2: a leading dot on any other line is deleted.
-			run = i + 1
+			run, sz = i+1, d.size
 		}
-		if checkNUL && d.err == nil && *nul <= lf {
-			d.violate(base+int64(*nul), ErrNUL, ruleNUL, reasonNUL)
+		if checkNUL && nulAt <= lf {
+			d.violate(base+int64(nulAt), ErrNUL, ruleNUL, reasonNUL)
+			checkNUL = false
 		}
 		if lf > i && src[lf-1] == '\r' {
 			crs++
-			end := d.size + int64(lf+1-run)
-			d.endLine(end, base+int64(lf+1))
+			end := sz + int64(lf+1-run)
+			if maxLine > 0 && end-lineBase > maxLine {
+				// RFC 5321 4.5.3.1.6: text line length, CRLF included.
+				d.violate(lineOff, ErrLineTooLong, ruleLine, reasonLine)
+			}
+			lineBase, lineOff = end, base+int64(lf+1)
 			atStart = true
 		} else {
 			// RFC 5321 4.1.1.4: a bare LF never ends a line, so the next
@@ -285,8 +296,11 @@ func (d *DataDecoder) fast(dst, src []byte, pos int, base int64, nul *int) ([]by
 			case BareNormalize:
 				dst = d.emit(dst, src[run:lf], base+int64(run), d.MaxSize, d.Discard)
 				dst = d.emitFrom(dst, crlf, base+int64(lf), d.MaxSize, d.Discard)
-				run = lf + 1
-				d.endLine(d.size, base+int64(lf+1))
+				run, sz = lf+1, d.size
+				if maxLine > 0 && sz-lineBase > maxLine {
+					d.violate(lineOff, ErrLineTooLong, ruleLine, reasonLine)
+				}
+				lineBase, lineOff = sz, base+int64(lf+1)
 			}
 		}
 		i = lf + 1
@@ -298,6 +312,7 @@ func (d *DataDecoder) fast(dst, src []byte, pos int, base int64, nul *int) ([]by
 	if run < stop {
 		dst = d.emit(dst, src[run:stop], base+int64(run), d.MaxSize, d.Discard)
 	}
+	d.lineBase, d.lineOff = lineBase, lineOff
 	if d.st != stDone {
 		d.st = stMid
 		if atStart {
