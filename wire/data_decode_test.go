@@ -167,7 +167,7 @@ func TestDataDecoderBarePolicies(t *testing.T) {
 					assert.NoError(t, err, "policy %v", pol)
 					continue
 				}
-				s, off := errParts(t, err)
+				off, s := errParts(t, err)
 				assert.Equal(t, tt.rejectErr, s)
 				assert.Equal(t, tt.rejectAt, off)
 				var se *SyntaxError
@@ -212,7 +212,7 @@ func TestDataDecoderSmuggling(t *testing.T) {
 					require.True(t, done, "%v", pol)
 					assert.Equal(t, next, msg[n:], "%v: data must end only at the real terminator", pol)
 					assert.Contains(t, string(out), "MAIL FROM:<evil@x>", "%v: the injected command is body", pol)
-					sentinel, off := errParts(t, d.Err())
+					off, sentinel := errParts(t, d.Err())
 					switch {
 					case pol == BareReject || s.want == ErrNUL:
 						assert.Equal(t, s.want, sentinel, "%v", pol)
@@ -251,7 +251,7 @@ func TestDataDecoderMaxSize(t *testing.T) {
 		} else {
 			assert.Equal(t, body[:25], string(out), "output bounded at MaxSize")
 		}
-		s, off := errParts(t, d.Err())
+		off, s := errParts(t, d.Err())
 		assert.Equal(t, ErrMessageTooBig, s)
 		assert.Equal(t, 25, off)
 		var se *SyntaxError
@@ -291,7 +291,7 @@ func TestDataDecoderMaxLineLength(t *testing.T) {
 				assert.NoError(t, err)
 				return
 			}
-			s, off := errParts(t, err)
+			off, s := errParts(t, err)
 			assert.Equal(t, ErrLineTooLong, s)
 			assert.Equal(t, tt.at, off)
 		})
@@ -303,7 +303,7 @@ func TestDataDecoderNUL(t *testing.T) {
 	body, _, done, err := decodeAll(t, DataDecoder{}, wire)
 	require.True(t, done)
 	assert.Equal(t, "ab\x00c\r\n", body, "content kept")
-	s, off := errParts(t, err)
+	off, s := errParts(t, err)
 	assert.Equal(t, ErrNUL, s)
 	assert.Equal(t, 2, off)
 	var se *SyntaxError
@@ -320,13 +320,13 @@ func TestDataDecoderEarliestViolation(t *testing.T) {
 	// A long line is reported at its start even when found after a NUL in it.
 	d := DataDecoder{MaxLineLength: 4}
 	_, _, _, err := decodeAll(t, d, "ok\r\nab\x00cdef\r\n.\r\n")
-	s, off := errParts(t, err)
+	off, s := errParts(t, err)
 	assert.Equal(t, ErrLineTooLong, s)
 	assert.Equal(t, 4, off)
 	// At the same offset a content violation wins over size.
 	d = DataDecoder{MaxSize: 2}
 	_, _, _, err = decodeAll(t, d, "ab\x00\r\n.\r\n")
-	s, off = errParts(t, err)
+	off, s = errParts(t, err)
 	assert.Equal(t, ErrNUL, s)
 	assert.Equal(t, 2, off)
 }
@@ -364,7 +364,7 @@ func TestDataDecoderReset(t *testing.T) {
 	assert.Equal(t, 8, n)
 	assert.Equal(t, "a\r\nb\r", string(out), "normalized, bounded at MaxSize")
 	assert.ErrorIs(t, d.Err(), ErrMessageTooBig, "offsets restart at 0 after Reset")
-	s, off := errParts(t, d.Err())
+	off, s := errParts(t, d.Err())
 	assert.Equal(t, ErrMessageTooBig, s)
 	assert.Equal(t, 4, off)
 }
@@ -422,7 +422,7 @@ func TestDataDecoderCleanLargeBody(t *testing.T) {
 	d := DataDecoder{}
 	_, _, done := d.Decode(nil, bad)
 	require.True(t, done)
-	s, off := errParts(t, d.Err())
+	off, s := errParts(t, d.Err())
 	assert.Equal(t, ErrBareCR, s)
 	assert.Equal(t, at, off)
 	assert.True(t, errors.Is(d.Err(), ErrBareCR))

@@ -249,14 +249,14 @@ func withTerminator(body []byte) []byte {
 	return append(bytes.Clone(body), crlf...)
 }
 
-// errParts splits a decoder error into sentinel and offset.
-func errParts(t testing.TB, err error) (error, int) {
+// errParts splits a decoder error into offset and sentinel.
+func errParts(t testing.TB, err error) (offset int, sentinel error) {
 	if err == nil {
-		return nil, 0
+		return 0, nil
 	}
 	var se *SyntaxError
 	require.True(t, errors.As(err, &se), "error %v is not a *SyntaxError", err)
-	return se.Err, se.Offset
+	return se.Offset, se.Err
 }
 
 // runData feeds pieces to a fresh copy of proto and returns the combined
@@ -280,7 +280,7 @@ func runData(t testing.TB, proto DataDecoder, pieces ...[]byte) refResult {
 		}
 	}
 	require.Equal(t, done, d.Done())
-	s, off := errParts(t, d.Err())
+	off, s := errParts(t, d.Err())
 	return refResult{out: string(out), n: total, done: done, sentinel: s, offset: off, size: d.Size()}
 }
 
@@ -382,7 +382,7 @@ func FuzzDataRoundTrip(f *testing.F) {
 			if pol == BareReject {
 				at, kind := refFirstBare(body)
 				if at >= 0 {
-					s, off := errParts(t, err)
+					off, s := errParts(t, err)
 					require.Equal(t, kind, s)
 					require.Equal(t, at, off)
 					continue
@@ -476,7 +476,7 @@ func FuzzChunkDecoder(f *testing.F) {
 			require.Equal(t, len(stream), consumed)
 		}
 		want := refChunkDecode(proto, stream[:consumed], complete)
-		s, off := errParts(t, d.Err())
+		off, s := errParts(t, d.Err())
 		got := refResult{out: string(out), n: consumed, done: complete, sentinel: s, offset: off, size: d.Size()}
 		require.Equal(t, want, got)
 	})
