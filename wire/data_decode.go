@@ -1,6 +1,10 @@
 package wire
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/smtpkit/smtpkit/reply"
+)
 
 // Grammar element, rules and reasons used by the DATA and BDAT codecs.
 const (
@@ -56,6 +60,18 @@ func (t *tally) violate(at int64, sentinel error, rule, reason string) {
 		}
 	}
 	t.err = errAt(elemMailData, int(at), rule, reason, sentinel)
+	t.err.Code, t.err.Enhanced = dataReply(sentinel)
+}
+
+// dataReply is the reply to a message refused after its end (RFC 5321
+// 4.3.2 allows 552 and 554 there, not 500): 552 5.3.4 for too much data
+// (RFC 5321 4.5.3.1.10, RFC 3463 X.3.4), otherwise 554 5.6.0, a content
+// error (RFC 3463 X.6.0, other or undefined media error).
+func dataReply(sentinel error) (reply.Code, reply.Enhanced) {
+	if sentinel == ErrMessageTooBig {
+		return reply.CodeExceededStorage, reply.E(5, 3, 4)
+	}
+	return reply.CodeTransactionFailed, reply.E(5, 6, 0)
 }
 
 // emit accounts for the decoded octets p, which stand one for one for the

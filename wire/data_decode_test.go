@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smtpkit/smtpkit/reply"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -174,6 +175,7 @@ func TestDataDecoderBarePolicies(t *testing.T) {
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, "RFC 5321 2.3.8", se.Rule)
 				assert.Equal(t, "mail-data", se.Element)
+				assert.Equal(t, reply.CodeTransactionFailed, se.Reply().Code, "RFC 5321 4.3.2: no 500 after end of data")
 			}
 		})
 	}
