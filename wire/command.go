@@ -144,8 +144,8 @@ func ParseCommand(line []byte, opts ParseOptions) (Command, error) {
 
 // parseHello handles "HELO" SP Domain and "EHLO"/"LHLO" SP ( Domain /
 // address-literal ) (RFC 5321 4.1.1.1, RFC 2033 4.1). HELO with an address
-// literal is accepted too: RFC 5321 section 4.1.4 lets servers take what
-// they can, and clients without a name send "HELO [192.0.2.1]".
+// literal is accepted too: clients without a name send "HELO [192.0.2.1]".
+// The name is ASCII whatever opts.UTF8 says (RFC 6531 3.7.1).
 func (c *Command) parseHello(off int, opts ParseOptions) error {
 	name := c.Verb.String()
 	if len(c.Arg) == 0 {
@@ -172,9 +172,16 @@ func (c *Command) parseHello(off int, opts ParseOptions) error {
 	if i := bytes.IndexByte(arg, ' '); i >= 0 {
 		return errAt(name, off+i, "RFC 5321 4.1.1.1", name+" takes one argument", ErrSyntax)
 	}
-	kind, err := CheckHost(arg, opts.UTF8)
+	// RFC 6531 section 3.7.1: the client cannot know whether SMTPUTF8 is
+	// offered before EHLO, so the name is ASCII (LDH or A-labels) always.
+	kind, err := CheckHost(arg, false)
 	if err != nil {
-		return shiftErr(err, off)
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			se.Offset += off
+			se.Code, se.Enhanced = reply.CodeParamSyntaxError, reply.E(5, 5, 4)
+		}
+		return err
 	}
 	c.Domain, c.Literal = arg, kind
 	return nil
@@ -220,8 +227,10 @@ func (c *Command) parseMailRcpt(off int, prefix string, kind PathKind, opts Pars
 	}
 	if kind == ReversePath && p.UTF8 && !c.Params.Has("SMTPUTF8") {
 		// RFC 6531 section 3.4: a non-ASCII reverse-path needs the
-		// SMTPUTF8 parameter on this MAIL command.
-		return errAt("reverse-path", off+len(prefix), "RFC 6531 3.4", "non-ASCII reverse-path without the SMTPUTF8 parameter", ErrUTF8NotAllowed)
+		// SMTPUTF8 parameter on this MAIL command; section 3.5: 550 5.6.7.
+		e := errAt("reverse-path", off+len(prefix), "RFC 6531 3.4", "non-ASCII reverse-path without the SMTPUTF8 parameter", ErrUTF8NotAllowed)
+		e.Code, e.Enhanced = reply.CodeMailboxUnavailable, reply.E(5, 6, 7)
+		return e
 	}
 	return nil
 }
@@ -470,7 +479,7 @@ func checkText(b []byte, off int, element string, allowUTF8 bool) error {
 	for i, ch := range b {
 		if ch >= 0x80 {
 			if !allowUTF8 {
-				return errAt(element, off+i, "RFC 6531 3.2", "non-ASCII argument without SMTPUTF8", ErrUTF8NotAllowed)
+				return errAt(element, off+i, "RFC 6531 3.7.4.2", "non-ASCII argument without SMTPUTF8", ErrUTF8NotAllowed)
 			}
 			if !utf8.Valid(b) {
 				return errAt(element, off+i, "RFC 3629 4", "argument is not valid UTF-8", ErrInvalidUTF8)

@@ -91,7 +91,6 @@ var validCommands = []struct {
 	{"EHLO bar.com  \t", strict, "EHLO domain=bar.com"},
 	{"eHlO [IPv6:2001:db8::1]", strict, "EHLO domain=[IPv6:2001:db8::1] literal=2"},
 	{"LHLO lmtp.example", strict, "LHLO domain=lmtp.example"},
-	{"EHLO b\xc3\xbccher.example", utf8On, "EHLO domain=b\xc3\xbccher.example"},
 	{"MAIL FROM:<Smith@bar.com>", strict, "MAIL path=<Smith@bar.com>"},
 	{"mail from:<Smith@bar.com>", strict, "MAIL path=<Smith@bar.com>"},
 	{"MAIL FROM:<>", strict, "MAIL path=<>"},
@@ -187,7 +186,8 @@ var invalidCommands = []struct {
 	{"HELO a.example b.example", strict, ErrSyntax, 14, 501},
 	{"EHLO under_score.example", strict, ErrSyntax, 10, 501},
 	{"EHLO [192.0.2]", strict, ErrSyntax, -1, 501},
-	{"EHLO b\xc3\xbccher.example", strict, ErrUTF8NotAllowed, 6, 553},
+	{"EHLO b\xc3\xbccher.example", strict, ErrUTF8NotAllowed, 6, 501},
+	{"EHLO b\xc3\xbccher.example", utf8On, ErrUTF8NotAllowed, 6, 501},
 	{"HELO bad\x01host", lenient, ErrSyntax, 8, 501},
 	{"MAIL", strict, ErrSyntax, 4, 501},
 	{"MAIL FROM <a@b.example>", strict, ErrSyntax, 5, 501},
@@ -200,8 +200,9 @@ var invalidCommands = []struct {
 	{"MAIL FROM:<a@b.example> SIZE=1 size=2", strict, ErrDuplicateParam, 31, 501},
 	{"MAIL FROM:<a@b.example> =x", strict, ErrSyntax, 24, 501},
 	{"MAIL FROM:<a@b.example> SIZE=a=b", strict, ErrSyntax, -1, 501},
-	{"MAIL FROM:<\xc3\xa9@b.example>", strict, ErrUTF8NotAllowed, 11, 553},
-	{"MAIL FROM:<\xc3\xa9@b.example>", utf8On, ErrUTF8NotAllowed, 10, 553},
+	{"MAIL FROM:<\xc3\xa9@b.example>", strict, ErrUTF8NotAllowed, 11, 550},
+	{"MAIL FROM:<\xc3\xa9@b.example>", utf8On, ErrUTF8NotAllowed, 10, 550},
+	{"RCPT TO:<\xc3\xa9@b.example>", strict, ErrUTF8NotAllowed, 9, 553},
 	{"MAIL FROM:<a@b_c.example>", strict, ErrSyntax, -1, 501},
 	{"MAIL FROM:<Postmaster>", strict, ErrSyntax, -1, 501},
 	{"RCPT TO:<>", strict, ErrSyntax, -1, 501},
@@ -274,7 +275,8 @@ func TestParseCommandPathReplies(t *testing.T) {
 	assert.Equal(t, reply.E(5, 1, 3), se.Reply().Enhanced, "bad recipient syntax is X.1.3 (RFC 3463)")
 	_, err = ParseCommand([]byte("MAIL FROM:<\xc3\xa9@b.example>"), strict)
 	require.ErrorAs(t, err, &se)
-	assert.Equal(t, reply.E(5, 6, 7), se.Reply().Enhanced, "non-ASCII without SMTPUTF8 is 553 5.6.7 (RFC 6531 3.6.1)")
+	assert.Equal(t, reply.CodeMailboxUnavailable, se.Reply().Code, "MAIL: 550 (RFC 6531 3.5)")
+	assert.Equal(t, reply.E(5, 6, 7), se.Reply().Enhanced, "non-ASCII without SMTPUTF8 is X.6.7 (RFC 6531 3.5)")
 }
 
 func TestParseCommandAliasesInput(t *testing.T) {

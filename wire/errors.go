@@ -32,7 +32,7 @@ var (
 	// over 64 octets or a path over 256 (RFC 5321 section 4.5.3.1).
 	ErrTooLong = errors.New("wire: element too long")
 	// ErrUTF8NotAllowed reports non-ASCII text where SMTPUTF8 is not in
-	// effect (RFC 6531 section 3.2).
+	// effect (RFC 6531 sections 3.4 and 3.5).
 	ErrUTF8NotAllowed = errors.New("wire: non-ASCII text without SMTPUTF8")
 	// ErrInvalidUTF8 reports octets that are not valid UTF-8.
 	ErrInvalidUTF8 = errors.New("wire: invalid UTF-8")
@@ -106,7 +106,7 @@ func (e *SyntaxError) Unwrap() error { return e.Err }
 // Reply returns the reply a server sends for this error: Code and Enhanced
 // when set, otherwise the code RFC 5321 gives the sentinel (501 for argument
 // errors, 500 for line errors, 555 for unknown parameters, 553 for non-ASCII
-// addresses), with the reason as text.
+// addresses; 550 for a sender, RFC 6531 3.5), with the reason as text.
 func (e *SyntaxError) Reply() reply.Reply {
 	code, enh := e.Code, e.Enhanced
 	if code == 0 {
@@ -129,7 +129,7 @@ func replyFor(err error) (reply.Code, reply.Enhanced) {
 	case errors.Is(err, ErrUnknownParam), errors.Is(err, ErrParamNotAdvertised):
 		return reply.CodeParamsNotRecognized, reply.E(5, 5, 4) // RFC 5321 4.1.1.11
 	case errors.Is(err, ErrUTF8NotAllowed):
-		return reply.CodeMailboxNameNotAllowed, reply.E(5, 6, 7) // RFC 6531 3.6.1
+		return reply.CodeMailboxNameNotAllowed, reply.E(5, 6, 7) // RFC 6531 3.5 (RCPT; MAIL sets 550)
 	case errors.Is(err, ErrMessageTooBig):
 		return reply.CodeExceededStorage, reply.E(5, 3, 4) // RFC 1870 6
 	}

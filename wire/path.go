@@ -121,7 +121,8 @@ type Path struct {
 //
 // Every error is a *SyntaxError naming the grammar element and the offset in
 // b of the first bad octet. Non-ASCII octets without opts.UTF8 wrap
-// ErrUTF8NotAllowed and keep its default reply, 553 5.6.7. Other errors wrap
+// ErrUTF8NotAllowed and reply 550 5.6.7 for a reverse-path and 553 5.6.7 for
+// a forward-path (RFC 6531 section 3.5). Other errors wrap
 // ErrSyntax, ErrTooLong or ErrInvalidUTF8 and carry the reply 501 (RFC 5321
 // 4.1.2 for bad characters, 4.5.3.1.9 "501 Path too long") with 5.1.7 for a
 // reverse-path or 5.1.3 for a forward-path (RFC 3463 section 3.2, bad
@@ -133,9 +134,14 @@ func ParsePath(b []byte, kind PathKind, opts PathOptions) (Path, int, error) {
 	var p Path
 	n, err := pathParse(&p, b, kind, opts)
 	if err != nil {
-		if err.Err != ErrUTF8NotAllowed {
+		switch {
+		case err.Err != ErrUTF8NotAllowed:
 			err.Code = reply.CodeParamSyntaxError
 			err.Enhanced = kind.enhanced()
+		case kind == ReversePath:
+			// RFC 6531 3.5: MAIL refused for a non-ASCII address is 550
+			// (RCPT keeps the sentinel's 553), both with X.6.7.
+			err.Code, err.Enhanced = reply.CodeMailboxUnavailable, reply.E(5, 6, 7)
 		}
 		return Path{}, 0, err
 	}

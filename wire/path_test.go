@@ -182,6 +182,7 @@ func TestParsePathInvalid(t *testing.T) {
 		{"unclosed literal", "<u@[1.2.3.4>", ForwardPath, strict, errWant{ErrSyntax, "address-literal", 12}},
 		{"text after literal", "<u@[1.2.3.4]x>", ForwardPath, strict, errWant{ErrSyntax, "forward-path", 12}},
 		{"UTF-8 local without UTF8", "<用户@x>", ForwardPath, strict, errWant{ErrUTF8NotAllowed, "local-part", 1}},
+		{"UTF-8 sender without UTF8", "<用户@x>", ReversePath, strict, errWant{ErrUTF8NotAllowed, "local-part", 1}},
 		{"UTF-8 domain without UTF8", "<u@例子>", ForwardPath, strict, errWant{ErrUTF8NotAllowed, "sub-domain", 3}},
 		{"UTF-8 quoted without UTF8", "<\"é\"@x>", ForwardPath, strict, errWant{ErrUTF8NotAllowed, "quoted-string", 2}},
 		{"UTF-8 route without UTF8", "<@é:u@x>", ForwardPath, strict, errWant{ErrUTF8NotAllowed, "sub-domain", 2}},
@@ -213,9 +214,12 @@ func TestParsePathInvalid(t *testing.T) {
 			assert.Zero(t, n)
 			assert.Equal(t, Path{}, p)
 			if errors.Is(err, ErrUTF8NotAllowed) {
-				// RFC 6531 3.6.1 via the sentinel default.
-				assert.Zero(t, se.Code)
-				assert.Equal(t, reply.Reply{Code: 553, Enhanced: reply.E(5, 6, 7), Text: se.Reason}, se.Reply())
+				// RFC 6531 3.5: 550 for MAIL, 553 for RCPT, both X.6.7.
+				code := reply.CodeMailboxNameNotAllowed
+				if tt.kind == ReversePath {
+					code = reply.CodeMailboxUnavailable
+				}
+				assert.Equal(t, reply.Reply{Code: code, Enhanced: reply.E(5, 6, 7), Text: se.Reason}, se.Reply())
 				return
 			}
 			assert.Equal(t, reply.CodeParamSyntaxError, se.Code)
