@@ -286,3 +286,27 @@ func TestParseCommandAliasesInput(t *testing.T) {
 	copy(line[11:], "z")
 	assert.Equal(t, "z@b.example", string(c.Path.Mailbox), "results alias the line (documented)")
 }
+
+// TestCommandPrefixesNeedMore feeds every strict prefix of every valid
+// command line, CRLF included, to a LineSplitter under each policy: a
+// prefix is never a line and never an error, only "need more".
+func TestCommandPrefixesNeedMore(t *testing.T) {
+	for _, tt := range validCommands {
+		full := []byte(tt.in + "\r\n")
+		for _, pol := range []BarePolicy{BareReject, BareNormalize, BareAllow} {
+			for i := 0; i < len(full); i++ {
+				s := LineSplitter{Max: MaxAuthLine, Policy: pol}
+				n, line, err := s.Split(full[:i])
+				require.NoError(t, err, "%q prefix %d policy %v", tt.in, i, pol)
+				require.Zero(t, n, "%q prefix %d policy %v", tt.in, i, pol)
+				require.Nil(t, line)
+			}
+			s := LineSplitter{Max: MaxAuthLine, Policy: pol}
+			n, line, err := s.Split(full)
+			require.NoError(t, err)
+			require.Equal(t, len(full), n)
+			_, err = ParseCommand(line, tt.opts)
+			require.NoError(t, err, "%q policy %v", tt.in, pol)
+		}
+	}
+}
