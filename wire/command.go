@@ -87,13 +87,19 @@ func ParseCommand(line []byte, opts ParseOptions) (Command, error) {
 	if end < 0 {
 		end = len(line)
 	}
+	if end == 0 {
+		// RFC 5321 4.1.1: a command starts with its verb.
+		e := errAt("command", 0, "RFC 5321 4.1.1", "command line starts with a space", ErrSyntax)
+		e.Code, e.Enhanced = reply.CodeSyntaxError, reply.E(5, 5, 2)
+		return Command{}, e
+	}
 	c.Name = line[:end]
 	c.Verb = LookupVerb(c.Name)
 	argOff := end
 	if argOff < len(line) {
 		argOff++ // the SP after the verb
 		if opts.Lenient {
-			for argOff < len(line) && line[argOff] == ' ' {
+			for argOff < len(line) && (line[argOff] == ' ' || line[argOff] == '\t') {
 				argOff++
 			}
 		}
@@ -155,8 +161,11 @@ func (c *Command) parseHello(off int, opts ParseOptions) error {
 	if opts.Lenient {
 		// Take the first word; many clients append text or send a bare
 		// host name with characters DNS does not allow.
-		if i := bytes.IndexByte(arg, ' '); i >= 0 {
+		if i := bytes.IndexAny(arg, " \t"); i >= 0 {
 			arg = arg[:i]
+		}
+		if len(arg) == 0 {
+			return errAt(name, off, "RFC 5321 4.1.1.1", name+" needs a domain or address literal", ErrMissingArgument)
 		}
 		if i := firstNonPrintable(arg, true); i >= 0 {
 			return errAt(name, off+i, "RFC 5321 4.1.1.1", "control character in "+name+" argument", ErrSyntax)
@@ -264,6 +273,9 @@ func (c *Command) parseVrfyExpn(off int, opts ParseOptions) error {
 	if i := bytes.LastIndexByte(arg, ' '); i > 0 && equalFold(arg[i+1:], "SMTPUTF8") {
 		c.Params = Params{Text: arg[i+1:], Offset: off + i + 1}
 		arg = trimRightSpace(arg[:i])
+		if len(trimLeftSpace(arg)) == 0 {
+			return errAt(name, off, "RFC 6531 3.7.4.2", name+" needs a String before SMTPUTF8", ErrMissingArgument)
+		}
 	}
 	if err := checkText(arg, off, name, opts.UTF8); err != nil {
 		return err
@@ -499,6 +511,13 @@ func firstNonPrintable(b []byte, highOK bool) int {
 		}
 	}
 	return -1
+}
+
+func trimLeftSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
 }
 
 func trimRightSpace(b []byte) []byte {

@@ -160,6 +160,8 @@ var validCommands = []struct {
 	{"RCPT TO: <a@b.example>", lenient, "RCPT path=<a@b.example>"},
 	{"HELO my_host", lenient, "HELO domain=my_host"},
 	{"EHLO client.example extra words", lenient, "EHLO domain=client.example"},
+	{"EHLO client.example\textra", lenient, "EHLO domain=client.example"},
+	{"EHLO \t client.example", lenient, "EHLO domain=client.example"},
 }
 
 func TestParseCommandValid(t *testing.T) {
@@ -181,6 +183,8 @@ var invalidCommands = []struct {
 }{
 	{"", strict, ErrSyntax, 0, 500},
 	{"   ", strict, ErrSyntax, 0, 500},
+	{" 0", strict, ErrSyntax, 0, 500},
+	{" MAIL FROM:<a@b.example>", lenient, ErrSyntax, 0, 500},
 	{"HELO", strict, ErrMissingArgument, 4, 501},
 	{"EHLO", strict, ErrMissingArgument, 4, 501},
 	{"HELO a.example b.example", strict, ErrSyntax, 14, 501},
@@ -217,6 +221,7 @@ var invalidCommands = []struct {
 	{"VRFY", strict, ErrMissingArgument, 4, 501},
 	{"EXPN", strict, ErrMissingArgument, 4, 501},
 	{"VRFY a\x00b", strict, ErrSyntax, 6, 501},
+	{"VRFY   SMTPUTF8", strict, ErrMissingArgument, 5, 501},
 	{"VRFY j\xc3\xb6rg", strict, ErrUTF8NotAllowed, 6, 553},
 	{"VRFY \xff\xfe", utf8On, ErrInvalidUTF8, 5, 501},
 	{"BDAT", strict, ErrMissingArgument, 4, 501},
