@@ -60,8 +60,10 @@ func FuzzParseCommand(f *testing.F) {
 }
 
 // FuzzParseReplyLine checks reply lines: parse, assemble, append, parse
-// again gives the same code and enhanced code, and appending is a fixed
-// point after one round.
+// again keeps the code and any enhanced code, and append/parse reaches a
+// fixed point after one round. (The first round may add an enhanced code:
+// text such as "4.0.0\x10..." is sanitized to "4.0.0 ...", which reads as
+// one; the wire form cannot tell them apart.)
 func FuzzParseReplyLine(f *testing.F) {
 	for _, s := range []string{
 		"250 OK", "250-mail.example\r\n250-PIPELINING\r\n250 SIZE 10", "550 5.1.1 No such user",
@@ -84,11 +86,16 @@ func FuzzParseReplyLine(f *testing.F) {
 		if !ok {
 			t.Fatalf("%q does not parse back", out1)
 		}
-		if r2.Code != r1.Code || r2.Enhanced != r1.Enhanced {
+		if r2.Code != r1.Code || (!r1.Enhanced.IsZero() && r2.Enhanced != r1.Enhanced) {
 			t.Fatalf("%v/%v became %v/%v", r1.Code, r1.Enhanced, r2.Code, r2.Enhanced)
 		}
-		if out2 := r2.Append(nil); !bytes.Equal(out1, out2) {
-			t.Fatalf("not a fixed point: %q vs %q", out1, out2)
+		out2 := r2.Append(nil)
+		r3, ok := assemble(bytes.TrimSuffix(out2, []byte("\r\n")))
+		if !ok || r3 != r2 {
+			t.Fatalf("%q: second round changed the reply: %#v vs %#v", out2, r2, r3)
+		}
+		if out3 := r3.Append(nil); !bytes.Equal(out2, out3) {
+			t.Fatalf("not a fixed point: %q vs %q", out2, out3)
 		}
 	})
 }
