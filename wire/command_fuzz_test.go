@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/smtpkit/smtpkit/reply"
@@ -65,11 +66,19 @@ func FuzzParseCommand(f *testing.F) {
 // text such as "4.0.0\x10..." is sanitized to "4.0.0 ...", which reads as
 // one; the wire form cannot tell them apart.)
 func FuzzParseReplyLine(f *testing.F) {
-	for _, s := range []string{
-		"250 OK", "250-mail.example\r\n250-PIPELINING\r\n250 SIZE 10", "550 5.1.1 No such user",
-		"451-4.3.0 a\r\n451 4.3.0 b", "354 go", "250", "250-234 Text beginning with numbers\r\n250 x",
-	} {
+	for _, s := range []string{"250", "250-234 Text beginning with numbers\r\n250 x"} {
 		f.Add([]byte(s))
+	}
+	// Seeds built with the serializers.
+	for _, r := range []reply.Reply{
+		{Code: reply.CodeOK, Text: "mail.example\nPIPELINING\nSIZE 10\nAUTH PLAIN LOGIN"},
+		{Code: reply.CodeMailboxUnavailable, Enhanced: reply.E(5, 1, 1), Text: "No such user"},
+		{Code: reply.CodeLocalError, Text: "a\nb"},
+		{Code: reply.CodeStartMailInput, Text: "go ahead"},
+		{Code: reply.CodeAuthContinue, Text: "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+"},
+		{Code: reply.CodeOK, Text: strings.Repeat("long text ", 80)},
+	} {
+		f.Add(bytes.TrimSuffix(AppendReply(nil, r, true), []byte("\r\n")))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r1, ok := assemble(data)

@@ -100,3 +100,36 @@ func ExampleAppendReply() {
 	// Output:
 	// "503 5.5.1 Need MAIL before RCPT\r\n"
 }
+
+// A server decodes DATA as it arrives; the decoder says where the message
+// ended, so what follows is the next pipelined command. A bare LF never
+// ends the message (SMTP smuggling) and is reported.
+func ExampleDataDecoder() {
+	in := []byte("Subject: hi\r\n\r\n..leading dot\r\nsmuggled\n.\nMAIL FROM:<x@y>\r\n.\r\nQUIT\r\n")
+	dec := wire.DataDecoder{MaxSize: 1 << 20} // Policy: BareReject
+	body, n, done := dec.Decode(nil, in[:20]) // the first packet
+	fmt.Println(n, done)
+	body, n, done = dec.Decode(body, in[20:]) // the rest
+	fmt.Println(done, fmt.Sprintf("%q", in[20+n:]))
+	fmt.Printf("%q\n", body)
+	var se *wire.SyntaxError
+	if errors.As(dec.Err(), &se) { // read to the end, then refuse
+		r := se.Reply()
+		fmt.Println(se.Offset, r.Code, r.Enhanced, se.Reason)
+	}
+	// Output:
+	// 20 false
+	// true "QUIT\r\n"
+	// "Subject: hi\r\n\r\n.leading dot\r\nsmuggled\n.\nMAIL FROM:<x@y>\r\n"
+	// 38 554 5.6.0 bare LF in mail data
+}
+
+// A client dot-stuffs the body and terminates it with Close.
+func ExampleDataEncoder() {
+	enc := wire.DataEncoder{Policy: wire.BareNormalize}
+	out, _ := enc.Encode(nil, []byte(".hidden\nline"))
+	out, _ = enc.Close(out)
+	fmt.Printf("%q\n", out)
+	// Output:
+	// "..hidden\r\nline\r\n.\r\n"
+}
