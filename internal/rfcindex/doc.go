@@ -1,0 +1,11 @@
+// Command rfcindex writes docs/CONFORMANCE.md: for every RFC section the
+// code cites, the declarations whose comments cite it. Citations are the
+// project's rule ("doc comments cite the RFC section at the line that
+// enforces a rule"), so the index is where each rule is implemented.
+//
+// Usage, from the module root:
+//
+//	go run ./internal/rfcindex > docs/CONFORMANCE.md
+//
+// A test in this package fails when the committed file is out of date.
+package main
