@@ -15,7 +15,7 @@
 //     HELP NOOP QUIT STARTTLS AUTH ETRN ATRN BURL XCLIENT XFORWARD, and the
 //     historic SEND SOML SAML TURN); ParseAuthResponse and DecodeBase64 for
 //     the lines of an AUTH exchange (RFC 4954 section 4).
-//   - path.go, domain.go: ParsePath for reverse- and forward-paths (RFC
+//   - path.go, path_append.go, domain.go: ParsePath for reverse- and forward-paths (RFC
 //     5321 4.1.2), CheckDomain, CheckAddressLiteral and CheckHost (RFC 5321
 //     4.1.3), UTF-8 addresses under SMTPUTF8 (RFC 6531 3.3), AppendPath and
 //     AppendMailbox.
@@ -37,7 +37,7 @@
 //     (DataEncoder) and unstuffing (DataDecoder), which end a message only at
 //     CRLF "." CRLF (RFC 5321 4.1.1.4) and report every SMTP smuggling
 //     sequence; ChunkDecoder for BDAT framing (RFC 3030).
-//   - proxy.go: PROXY protocol v1 and v2 headers, bounded.
+//   - proxy.go, proxy_addr.go: PROXY protocol v1 and v2 headers, bounded.
 //   - errors.go: the sentinels and SyntaxError, which names the grammar
 //     element, offset and RFC rule and gives the reply the RFCs assign.
 //
