@@ -82,39 +82,33 @@ const (
 // for every other command and MaxAuthLine for AUTH.
 func CommandLineLimit(exts ExtSet) int {
 	var mail, rcpt int
-	if exts.Has(ExtSIZE) {
-		mail += incSIZE
+	for _, in := range lineIncrements {
+		if exts.Has(in.ext) {
+			mail += in.mail
+			rcpt += in.rcpt
+		}
 	}
-	if exts.Has(ExtAUTH) {
-		mail += incAUTH
-	}
-	if exts.Has(ExtSMTPUTF8) {
-		mail += incSMTPUTF8
-	}
+	// BODY= belongs to 8BITMIME and to BINARYMIME; count it once.
 	if exts.Has(Ext8BITMIME) || exts.Has(ExtBINARYMIME) {
 		mail += incBODY
 	}
-	if exts.Has(ExtDSN) {
-		mail += incDSNMail
-		rcpt += incDSNRcpt
-	}
-	if exts.Has(ExtDELIVERBY) {
-		mail += incDELIVERBY
-	}
-	if exts.Has(ExtFUTURERELEASE) {
-		mail += incFUTURERELEASE
-	}
-	if exts.Has(ExtMTPRIORITY) {
-		mail += incMTPRIORITY
-	}
-	if exts.Has(ExtMTRK) {
-		mail += incMTRK
-	}
-	if exts.Has(ExtREQUIRETLS) {
-		mail += incREQUIRETLS
-	}
-	if exts.Has(ExtRRVS) {
-		rcpt += incRRVS
-	}
 	return MaxCommandLine + max(mail, rcpt)
+}
+
+// lineIncrements lists, per extension, what its parameters add to a MAIL
+// and to a RCPT command line (the constants above cite their source).
+var lineIncrements = [...]struct {
+	ext        Ext
+	mail, rcpt int
+}{
+	{ExtSIZE, incSIZE, 0},
+	{ExtAUTH, incAUTH, 0},
+	{ExtSMTPUTF8, incSMTPUTF8, 0},
+	{ExtDSN, incDSNMail, incDSNRcpt},
+	{ExtDELIVERBY, incDELIVERBY, 0},
+	{ExtFUTURERELEASE, incFUTURERELEASE, 0},
+	{ExtMTPRIORITY, incMTPRIORITY, 0},
+	{ExtMTRK, incMTRK, 0},
+	{ExtREQUIRETLS, incREQUIRETLS, 0},
+	{ExtRRVS, 0, incRRVS},
 }
