@@ -2,6 +2,9 @@ module github.com/smtpkit/smtpkit
 
 go 1.26
 
-require github.com/stretchr/testify v1.12.1
+require (
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/text v0.41.0
+)
 
 require go.yaml.in/yaml/v3 v3.0.5 // indirect
