@@ -4,6 +4,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/smtpkit/smtpkit/tlsmode"
 )
@@ -72,4 +75,55 @@ func ExampleTestCA_IssueClient() {
 	}
 	fmt.Println(cert.Leaf.Subject.CommonName, cert.Leaf.EmailAddresses)
 	// Output: alice [alice@example.test]
+}
+
+// ExampleLoadCertFile serves a certificate from PEM files and picks up a
+// renewal without a restart: on a handshake after the reload interval, or
+// at once with Reload (on SIGHUP, say).
+func ExampleLoadCertFile() {
+	dir, err := os.MkdirTemp("", "smtpkit-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+
+	ca, err := tlsmode.NewTestCA()
+	if err != nil {
+		panic(err)
+	}
+	old, err := ca.IssueServer("mail.example.test")
+	if err != nil {
+		panic(err)
+	}
+	if err := tlsmode.WritePEM(old, certFile, keyFile); err != nil {
+		panic(err)
+	}
+
+	cf, err := tlsmode.LoadCertFile(certFile, keyFile,
+		tlsmode.WithReloadInterval(time.Minute),
+		tlsmode.WithReloadHook(func(err error) { fmt.Println("reloaded, error:", err) }))
+	if err != nil {
+		panic(err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cf.GetCertificate}
+	cert, _ := cfg.GetCertificate(&tls.ClientHelloInfo{})
+	fmt.Println(cert.Leaf.DNSNames)
+
+	renewed, err := ca.IssueServer("mail.example.test", "smtp.example.test")
+	if err != nil {
+		panic(err)
+	}
+	if err := tlsmode.WritePEM(renewed, certFile, keyFile); err != nil {
+		panic(err)
+	}
+	if err := cf.Reload(); err != nil {
+		panic(err)
+	}
+	cert, _ = cfg.GetCertificate(&tls.ClientHelloInfo{})
+	fmt.Println(cert.Leaf.DNSNames)
+	// Output:
+	// [mail.example.test]
+	// reloaded, error: <nil>
+	// [mail.example.test smtp.example.test]
 }

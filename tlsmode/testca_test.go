@@ -327,8 +327,9 @@ func TestWritePEM(t *testing.T) {
 	loaded, err := tls.LoadX509KeyPair(certFile, keyFile)
 	require.NoError(t, err)
 	assert.Equal(t, cert.Certificate, loaded.Certificate)
-	require.NotNil(t, loaded.Leaf)
-	assert.Equal(t, cert.Leaf.SerialNumber, loaded.Leaf.SerialNumber)
+	leaf, err := x509.ParseCertificate(loaded.Certificate[0])
+	require.NoError(t, err)
+	assert.Equal(t, cert.Leaf.SerialNumber, leaf.SerialNumber)
 
 	fi, err := os.Stat(keyFile)
 	require.NoError(t, err)
