@@ -2,6 +2,7 @@ package tlsmode_test
 
 import (
 	"crypto/tls"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -390,4 +391,39 @@ func TestCertFileConcurrentReload(t *testing.T) {
 	require.NoError(t, cf.Reload())
 	assert.Equal(t, last, cf.Certificate().Leaf.SerialNumber.String())
 	assert.Equal(t, last, servedSerial(t, f.ca, srvCfg, "mail.example.test"))
+}
+
+func TestCertFileSymlinkRenewal(t *testing.T) {
+	// certbot keeps live/*.pem as symbolic links into archive/ and moves
+	// them to new targets on renewal.
+	ca, err := tlsmode.NewTestCA()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	link := func(name, target string) {
+		tmp := name + ".new"
+		require.NoError(t, os.Symlink(target, tmp))
+		require.NoError(t, os.Rename(tmp, name))
+	}
+	serials := make([]string, 2)
+	for i := range serials {
+		c, err := ca.IssueServer("mail.example.test")
+		require.NoError(t, err)
+		serials[i] = c.Leaf.SerialNumber.String()
+		require.NoError(t, tlsmode.WritePEM(c, filepath.Join(dir, fmt.Sprintf("cert%d.pem", i)), filepath.Join(dir, fmt.Sprintf("key%d.pem", i))))
+	}
+	certLink, keyLink := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	link(certLink, "cert0.pem")
+	link(keyLink, "key0.pem")
+
+	clock := newCertClock()
+	cf, err := tlsmode.LoadCertFile(certLink, keyLink, tlsmode.WithCertFileClock(clock.Now))
+	require.NoError(t, err)
+	srvCfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cf.GetCertificate}
+	assert.Equal(t, serials[0], servedSerial(t, ca, srvCfg, "mail.example.test"))
+
+	link(keyLink, "key1.pem")
+	link(certLink, "cert1.pem")
+	clock.Advance(tlsmode.DefaultReloadInterval)
+	assert.Equal(t, serials[1], servedSerial(t, ca, srvCfg, "mail.example.test"))
+	assert.NoError(t, cf.Err())
 }
