@@ -278,7 +278,7 @@ func (c *oauthClient) Finish(ok bool) error {
 	if ok || c.refused == nil {
 		return nil
 	}
-	return errorf(c.mech, c.refused, "server error challenge")
+	return errorf(c.mech, c.refused, "details from the server's error challenge (RFC 7628 section 3.2.2)")
 }
 
 // wipe overwrites the initial response, which holds the token.
@@ -369,7 +369,7 @@ func (s *oauthServer) first(ctx context.Context, msg []byte) ([]byte, bool, erro
 	if err != nil {
 		var te *TokenError
 		if errors.As(err, &te) || errors.Is(err, ErrInvalidCredentials) {
-			return s.refuse(te, errorf(s.mech, err, "token refused"))
+			return s.refuse(te, errorf(s.mech, err, "error challenge sent (RFC 7628 section 3.2.2)"))
 		}
 		return nil, false, s.fail(errorf(s.mech, err, "token validator failed"))
 	}

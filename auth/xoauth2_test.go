@@ -171,7 +171,7 @@ func TestXOAUTH2TokenSourceErrors(t *testing.T) {
 		{"empty token", StaticToken(""), ErrMalformed},
 		{"token with 0x01", StaticToken("zq9\x01k"), ErrMalformed},
 		{"token with space", StaticToken("zq9 k"), ErrMalformed},
-		{"huge token", StaticToken("zq9"+strings.Repeat("s", MaxResponse)), ErrTooLong},
+		{"huge token", StaticToken("zq9" + strings.Repeat("s", MaxResponse)), ErrTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
