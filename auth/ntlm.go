@@ -63,7 +63,8 @@ const windowsEpochOffset = 11644473600
 //
 // WithRand supplies the client challenge and the exported session key;
 // WithClock the NTLMv2 timestamp when the server sends none. The
-// mechanism is safe for concurrent use.
+// mechanism is safe for concurrent use when the WithRand reader is (the
+// default, crypto/rand, is).
 func NTLMClient(domain, username, password string, opts ...Option) ClientMechanism {
 	m := &ntlmMech{opts: newOptions(opts)}
 	switch {
@@ -91,7 +92,7 @@ type ntlmMech struct {
 	opts        options
 	domain      []byte // UTF-16LE
 	user        []byte // UTF-16LE
-	workstation []byte // UTF-16LE; empty
+	workstation []byte // UTF-16LE; no option sets it yet, so empty
 	key         [16]byte
 	err         error // a problem with the credentials, reported by NewClient
 }

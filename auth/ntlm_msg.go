@@ -28,12 +28,8 @@ const (
 	flagUnicode                 uint32 = 0x00000001 // NTLMSSP_NEGOTIATE_UNICODE
 	flagOEM                     uint32 = 0x00000002 // NTLM_NEGOTIATE_OEM
 	flagRequestTarget           uint32 = 0x00000004 // NTLMSSP_REQUEST_TARGET
-	flagSign                    uint32 = 0x00000010 // NTLMSSP_NEGOTIATE_SIGN
-	flagSeal                    uint32 = 0x00000020 // NTLMSSP_NEGOTIATE_SEAL
-	flagLMKey                   uint32 = 0x00000080 // NTLMSSP_NEGOTIATE_LM_KEY
 	flagNTLM                    uint32 = 0x00000200 // NTLMSSP_NEGOTIATE_NTLM
 	flagAlwaysSign              uint32 = 0x00008000 // NTLMSSP_NEGOTIATE_ALWAYS_SIGN
-	flagTargetTypeServer        uint32 = 0x00020000 // NTLMSSP_TARGET_TYPE_SERVER
 	flagExtendedSessionSecurity uint32 = 0x00080000 // NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY
 	flagTargetInfo              uint32 = 0x00800000 // NTLMSSP_NEGOTIATE_TARGET_INFO
 	flagVersion                 uint32 = 0x02000000 // NTLMSSP_NEGOTIATE_VERSION
