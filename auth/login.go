@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"unicode/utf8"
 )
 
 // nameLogin is the LOGIN mechanism's name (draft-murchison-sasl-login-00).
@@ -147,6 +148,9 @@ func (s *loginServer) Next(ctx context.Context, response []byte) ([]byte, bool, 
 	if len(response) == 0 {
 		return nil, false, s.failf(ErrMalformed, "empty password")
 	}
+	if !utf8.Valid(response) {
+		return nil, false, s.failf(ErrMalformed, "password is not valid UTF-8")
+	}
 	pass, err := PreparePassword(string(response))
 	if err != nil {
 		return nil, false, s.fail(withMechanism(nameLogin, err))
@@ -162,6 +166,11 @@ func (s *loginServer) Next(ctx context.Context, response []byte) ([]byte, bool, 
 func (s *loginServer) takeUser(b []byte) error {
 	if len(b) == 0 {
 		return s.failf(ErrMalformed, "empty user name")
+	}
+	// PrepareUsername would turn invalid UTF-8 into U+FFFD; refuse it
+	// here, so that distinct octet strings never prepare to one name.
+	if !utf8.Valid(b) {
+		return s.failf(ErrMalformed, "user name is not valid UTF-8")
 	}
 	user, err := PrepareUsername(string(b))
 	if err != nil {

@@ -99,6 +99,8 @@ func parsePlain(msg []byte) (authzid, authcid, passwd []byte, err error) {
 	if len(authcid) == 0 || len(passwd) == 0 {
 		return nil, nil, nil, errorf(namePlain, ErrMalformed, "empty authentication identity or password (RFC 4616 section 2)")
 	}
+	// Checked here because preparation would turn invalid octets into
+	// U+FFFD, and distinct passwords into one.
 	if !utf8.Valid(msg) {
 		return nil, nil, nil, errorf(namePlain, ErrMalformed, "message is not valid UTF-8 (RFC 4616 section 2)")
 	}
