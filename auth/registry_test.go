@@ -28,7 +28,7 @@ func (m fakeServerMech) NewServer(ConnState) (Server, error) {
 // fakeClientMech is a client mechanism known only by name.
 type fakeClientMech struct{ name string }
 
-func (m fakeClientMech) Name() string                         { return m.name }
+func (m fakeClientMech) Name() string                        { return m.name }
 func (m fakeClientMech) NewClient(ConnState) (Client, error) { return nil, nil }
 
 func fakeClients(names ...string) []ClientMechanism {
