@@ -10,7 +10,8 @@ import (
 // step is where one exchange stands, on either side. The zero value,
 // stepNone, is an exchange whose Start has not been called. Every error
 // ends the exchange (stepFailed); after stepDone or stepFailed every call
-// returns ErrSequence, except a client's single Finish.
+// returns ErrSequence, except a client's single Finish, and leaves the
+// step as it is, so a stray call never undoes a success.
 type step uint8
 
 const (
@@ -47,9 +48,12 @@ type seq struct {
 	step step
 }
 
-// fail ends the exchange and returns err.
+// fail ends the exchange and returns err. An exchange that already ended
+// keeps its outcome.
 func (q *seq) fail(err error) error {
-	q.step = stepFailed
+	if q.step != stepDone {
+		q.step = stepFailed
+	}
 	return err
 }
 

@@ -90,6 +90,12 @@ func TestSeq(t *testing.T) {
 		q := seq{mech: "X", step: stepSent}
 		require.ErrorIs(t, q.next(nil), ErrMalformed, "a challenge after the last response")
 	})
+	t.Run("a stray call keeps a success", func(t *testing.T) {
+		q := seq{mech: "X", step: stepDone}
+		require.ErrorIs(t, q.begin(nil), ErrSequence)
+		require.ErrorIs(t, q.next(nil), ErrSequence)
+		assert.Equal(t, stepDone, q.step)
+	})
 	t.Run("finish", func(t *testing.T) {
 		q := seq{mech: "X"}
 		require.ErrorIs(t, q.finish(), ErrSequence, "before Start")
