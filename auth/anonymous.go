@@ -46,8 +46,9 @@ func checkTrace(trace []byte) error {
 // authenticates no one and sends trace, an email address or an opaque
 // token (possibly empty), as the initial response. trace must be valid
 // UTF-8 of at most 255 characters without control characters; NewClient
-// reports a violation. Choose ranks ANONYMOUS last. The result is safe for
-// concurrent use.
+// reports a violation. Next answers an empty challenge with trace, for a
+// driver that sends no initial response. Choose ranks ANONYMOUS last. The
+// result is safe for concurrent use.
 func AnonymousClient(trace string) ClientMechanism {
 	return &anonymousClientMech{trace: trace}
 }

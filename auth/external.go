@@ -15,7 +15,8 @@ const nameExternal = "EXTERNAL"
 // authzid, as the initial response; an empty authzid ("AUTH EXTERNAL =",
 // RFC 4954 section 4.1) asks for the identity the certificate maps to.
 // authzid must be valid UTF-8 without NUL; NewClient reports a violation.
-// The result is safe for concurrent use.
+// Next answers an empty challenge with authzid, for a driver that sends no
+// initial response. The result is safe for concurrent use.
 func ExternalClient(authzid string) ClientMechanism {
 	return &externalClientMech{authzid: authzid}
 }

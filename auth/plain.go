@@ -16,8 +16,9 @@ const namePlain = "PLAIN"
 // under TLS unless told otherwise (RFC 4954 section 4). The fields must be
 // valid UTF-8 without NUL (RFC 4616 section 2), username and password
 // non-empty; NewClient reports a violation. The fields are sent as given:
-// the server prepares them (RFC 4616 section 2). The result is safe for
-// concurrent use.
+// the server prepares them (RFC 4616 section 2). A driver that sends no
+// initial response gets an empty challenge, which Next answers with the
+// same message. The result is safe for concurrent use.
 func PlainClient(authzid, username, password string) ClientMechanism {
 	return &plainClientMech{authzid: authzid, username: username, password: password}
 }

@@ -128,31 +128,8 @@ func (r *Registry) NewServer(name string, cs ConnState) (Server, error) {
 	return nil, errorf("", ErrUnsupported, "mechanism not registered")
 }
 
-// chooseRank lists the mechanisms Choose knows, strongest first. The order
-// puts mechanisms that prove knowledge of a secret without sending it, and
-// authenticate the server too, above those that send a secret:
-//
-//   - EXTERNAL first: the client proved possession of its certificate's
-//     private key in the TLS handshake, no reusable secret crosses the
-//     wire, and a server offers EXTERNAL only after it verified that
-//     certificate. A client lists ExternalClient only when it has one.
-//   - SCRAM (RFC 5802, RFC 7677): mutual authentication, nothing reusable on
-//     the wire; SHA-256 over SHA-1, and at the same hash -PLUS (bound to
-//     the TLS channel, RFC 5802 section 6) over the plain form. SHA-256
-//     without binding ranks above SHA-1-PLUS: the hash protects the
-//     stored credentials, the binding only the channel, which TLS already
-//     authenticates.
-//   - OAUTHBEARER (RFC 7628), then Google's XOAUTH2: bearer tokens are
-//     sent, but they expire and are scoped, unlike a password.
-//   - CRAM-MD5 (RFC 2195) and NTLM: no password on the wire, but weak
-//     digests an eavesdropper can attack offline.
-//   - PLAIN (RFC 4616), then LOGIN, which its draft itself says to avoid
-//     when PLAIN is offered.
-//
-// Mechanisms not in the table (an application's own) rank below all of
-// these, in the order the caller lists them; ANONYMOUS (RFC 4505) ranks
-// below everything, since it authenticates no one and a client that also
-// holds credentials means to use them.
+// chooseRank lists the mechanisms Choose knows, strongest first; Choose's
+// doc comment gives the reasons.
 var chooseRank = [...]string{
 	"EXTERNAL",
 	"SCRAM-SHA-256-PLUS",
@@ -198,9 +175,29 @@ func usable(name string, cs ConnState, allowCleartext bool) bool {
 
 // Choose picks the mechanism a client uses: of mechs (what the client can
 // do) the strongest whose name is in offered (the server's EHLO AUTH list,
-// compared ignoring case), by the ranking of chooseRank above. It skips a
-// cleartext mechanism (Cleartext) on a connection without TLS unless
-// allowCleartext, and a -PLUS mechanism when cs has no channel binding.
+// compared ignoring case). It skips a cleartext mechanism (Cleartext) on a
+// connection without TLS unless allowCleartext (RFC 4954 section 4, RFC
+// 8314 section 3), and a -PLUS mechanism when cs has no channel binding
+// (RFC 5802 section 6). From strongest to weakest:
+//
+//   - EXTERNAL: the client proved possession of its certificate's private
+//     key in the TLS handshake, no reusable secret crosses the wire, and a
+//     server offers EXTERNAL only after it verified that certificate. A
+//     client lists ExternalClient only when it has one.
+//   - SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1
+//     (RFC 5802, RFC 7677): mutual authentication and nothing reusable on
+//     the wire. The hash comes first, since it also protects what the
+//     server stores; at the same hash, the form bound to the TLS channel
+//     wins.
+//   - OAUTHBEARER (RFC 7628), then Google's XOAUTH2: bearer tokens cross
+//     the wire, but they expire and are scoped, unlike a password.
+//   - CRAM-MD5 (RFC 2195), then NTLM: no password on the wire, but weak
+//     digests an eavesdropper can attack offline.
+//   - PLAIN (RFC 4616), then LOGIN, which its own draft says to avoid when
+//     PLAIN is offered.
+//   - Any other mechanism (an application's own), in the order of mechs.
+//   - ANONYMOUS (RFC 4505) last: it authenticates no one, and a client
+//     that also holds credentials means to use them.
 //
 // A caller that lists exactly one mechanism has been told which to use:
 // Choose returns it even if the server did not offer it (the server
@@ -226,7 +223,8 @@ func Choose(offered []string, mechs []ClientMechanism, cs ConnState, allowCleart
 		if !isOffered(offered, name) || !usable(name, cs, allowCleartext) {
 			continue
 		}
-		// Strictly greater: the first listed wins a tie.
+		// Strictly greater: of two unknown mechanisms, the first listed
+		// wins.
 		if r := rank(name); r > bestRank {
 			best, bestRank = m, r
 		}
