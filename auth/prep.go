@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"unicode/utf8"
+
 	"golang.org/x/text/secure/precis"
 )
 
@@ -10,7 +12,7 @@ import (
 // non-ASCII spaces become U+0020 and the result is in Unicode NFC. An
 // empty password, or one with characters the profile disallows (control
 // characters, unassigned code points), is an error that wraps
-// ErrMalformed and never quotes the password.
+// ErrMalformed and never quotes the password. So is invalid UTF-8.
 func PreparePassword(s string) (string, error) {
 	return prepare(s, "password")
 }
@@ -30,6 +32,12 @@ func prepare(s, what string) (string, error) {
 		// OpaqueString maps nothing in printable ASCII (RFC 8265
 		// section 4.2.2): skip the allocation of the general path.
 		return s, nil
+	}
+	if !utf8.ValidString(s) {
+		// precis would map invalid octets to U+FFFD, so that "\xff" and
+		// "\xfe" prepared to the same password: refuse them (RFC 8265
+		// section 4.2 operates on Unicode code points only).
+		return "", &Error{Err: ErrMalformed, Reason: what + " is not valid UTF-8"}
 	}
 	out, err := precis.OpaqueString.String(s)
 	if err != nil || out == "" {
