@@ -45,7 +45,8 @@ const windowsEpochOffset = 11644473600
 // The password is reduced at once to the NTLMv2 key NTOWFv2 (section
 // 3.3.2), which is all the mechanism keeps; that key is
 // password-equivalent for this user and domain. Domain may be empty, as
-// for a user name in user@example.com form. No workstation name is sent.
+// for a user name in user@example.com form. No workstation name is sent
+// unless WithWorkstation names one.
 // Names and the password are used as given (NTLM applies no SASLprep); they
 // must be valid UTF-8, and the user name must not be empty, or NewClient
 // fails with ErrMalformed.
@@ -70,14 +71,17 @@ func NTLMClient(domain, username, password string, opts ...Option) ClientMechani
 	switch {
 	case username == "":
 		m.err = ntlmErr(ErrMalformed, "user name is empty")
-	case !utf8.ValidString(domain) || !utf8.ValidString(username) || !utf8.ValidString(password):
-		m.err = ntlmErr(ErrMalformed, "domain, user name or password is not valid UTF-8")
+	case !utf8.ValidString(domain) || !utf8.ValidString(username) || !utf8.ValidString(password) ||
+		!utf8.ValidString(m.opts.workstation):
+		m.err = ntlmErr(ErrMalformed, "domain, user name, workstation or password is not valid UTF-8")
 	default:
+		m.workstation = appendUTF16LE(nil, m.opts.workstation)
 		m.domain = appendUTF16LE(nil, domain)
 		m.user = appendUTF16LE(nil, username)
 		pw := appendUTF16LE(nil, password)
-		if len(m.domain) > ntlmMaxName || len(m.user) > ntlmMaxName || len(pw) > ntlmMaxPassword {
-			m.err = ntlmErr(ErrTooLong, "domain, user name or password is too long for NTLM")
+		if len(m.domain) > ntlmMaxName || len(m.user) > ntlmMaxName || len(m.workstation) > ntlmMaxName ||
+			len(pw) > ntlmMaxPassword {
+			m.err = ntlmErr(ErrTooLong, "domain, user name, workstation or password is too long for NTLM")
 		} else {
 			m.key = ntowfv2(pw, username, domain)
 		}
@@ -92,7 +96,7 @@ type ntlmMech struct {
 	opts        options
 	domain      []byte // UTF-16LE
 	user        []byte // UTF-16LE
-	workstation []byte // UTF-16LE; no option sets it yet, so empty
+	workstation []byte // UTF-16LE, from WithWorkstation
 	key         [16]byte
 	err         error // a problem with the credentials, reported by NewClient
 }

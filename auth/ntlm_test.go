@@ -576,3 +576,22 @@ func BenchmarkNTLMClient(b *testing.B) {
 		}
 	}
 }
+
+// TestNTLMClientWorkstation checks that WithWorkstation puts the name, in
+// UTF-16LE, into the AUTHENTICATE_MESSAGE (MS-NLMP section 2.2.1.3) and
+// that the response still verifies.
+func TestNTLMClientWorkstation(t *testing.T) {
+	challenge := unhex(t, specChallengeHex)
+	mech := NTLMClient("Domain", "User", "Password", WithRand(specRand()), WithClock(specClock),
+		WithWorkstation("COMPUTER"))
+	neg, out, err := ntlmRun(t, mech, challenge)
+	require.NoError(t, err)
+	m, err := parseAuthenticate(out)
+	require.NoError(t, err)
+	assert.Equal(t, utf16le("COMPUTER"), m.workstation)
+	_, err = verifyNTLMv2(neg, challenge, out, "Password")
+	require.NoError(t, err)
+
+	_, err = NTLMClient("Domain", "User", "Password", WithWorkstation("\xff")).NewClient(ConnState{})
+	require.ErrorIs(t, err, ErrMalformed)
+}
