@@ -58,11 +58,13 @@
 //   - SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS forms, RFC 5802 and RFC
 //     7677, with channel bindings from RFC 5929 and RFC 9266: scram.go,
 //     scram_client.go, scram_server.go, scram_creds.go
-//   - XOAUTH2 (Google's, no RFC): xoauth2.go
-//   - OAUTHBEARER, RFC 7628: oauthbearer.go
+//   - XOAUTH2 (Google's, no RFC): xoauth2.go, with oauth.go
+//   - OAUTHBEARER, RFC 7628: oauthbearer.go, with oauth.go (the 0x01
+//     key/value pairs and the JSON error document both share)
 //   - EXTERNAL, RFC 4422 appendix A: external.go
 //   - ANONYMOUS, RFC 4505: anonymous.go
-//   - NTLM, client side only, MS-NLMP with NTLMv2: ntlm.go
+//   - NTLM, client side only, MS-NLMP with NTLMv2 and MS-SMTPNTLM framing:
+//     ntlm.go, ntlm_msg.go (the three messages), internal/md4 (RFC 1320)
 //
 // # Other files
 //
@@ -70,7 +72,7 @@
 //   - registry.go: Registry, Choose, IsMechanismName
 //   - errors.go: the sentinel errors, Error and Reply
 //   - verify.go: the verifier interfaces and TokenSource
-//   - options.go: Option, WithRand, WithClock
+//   - options.go: Option, WithRand, WithClock, WithWorkstation
 //   - prep.go: PreparePassword, PrepareUsername (RFC 8265)
 //   - step.go: the sequencing shared by the mechanisms above
 package auth
