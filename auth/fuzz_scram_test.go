@@ -127,9 +127,9 @@ func newFuzzSCRAMServer(t testing.TB, m fuzzSCRAMMode) ServerMechanism {
 
 // genuineSCRAMExchange runs a real client against the fuzz server and
 // returns the client's messages.
-func genuineSCRAMExchange(t testing.TB, mode uint8, authzid string) (msgs [3][]byte) {
+func genuineSCRAMExchange(t testing.TB, mode uint8) (msgs [3][]byte) {
 	m := parseFuzzSCRAMMode(mode)
-	cm := SCRAMClient(m.hash, m.plus, authzid, "user", fuzzSCRAMPassword).(OfferAware).WithOffered([]string{m.hash.Mechanism(!m.notOffered)})
+	cm := SCRAMClient(m.hash, m.plus, "", "user", fuzzSCRAMPassword).(OfferAware).WithOffered([]string{m.hash.Mechanism(!m.notOffered)})
 	rec := &scramRecorder{ServerMechanism: newFuzzSCRAMServer(t, m)}
 	_, _ = exchange(context.Background(), cm, rec, m.connState(), m.connState())
 	copy(msgs[:], rec.responses)
@@ -137,8 +137,8 @@ func genuineSCRAMExchange(t testing.TB, mode uint8, authzid string) (msgs [3][]b
 }
 
 func FuzzSCRAMServer(f *testing.F) {
-		for mode := range uint8(16) {
-		msgs := genuineSCRAMExchange(f, mode, "")
+	for mode := range uint8(16) {
+		msgs := genuineSCRAMExchange(f, mode)
 		f.Add(mode, true, msgs[0], msgs[1], msgs[2], []byte(nil))
 		f.Add(mode, false, []byte(nil), msgs[0], msgs[1], msgs[2])
 		if mode == 3 {
@@ -249,7 +249,7 @@ func newFuzzSCRAMClient(t testing.TB, m fuzzSCRAMMode) ClientMechanism {
 }
 
 func FuzzSCRAMClient(f *testing.F) {
-		for mode := range uint8(8) {
+	for mode := range uint8(8) {
 		first, final := genuineSCRAMServerMessages(f, mode)
 		f.Add(mode, first, final, true)
 		f.Add(mode, first, []byte("e=invalid-proof"), false)

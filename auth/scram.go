@@ -118,19 +118,22 @@ var scramB64 = base64.StdEncoding.Strict()
 // The server-error-value strings of RFC 5802 section 7 that this package
 // sends or recognises.
 const (
-	scramErrInvalidEncoding     = "invalid-encoding"
-	scramErrExtensions          = "extensions-not-supported"
-	scramErrInvalidProof        = "invalid-proof"
-	scramErrCBMismatch          = "channel-bindings-dont-match"
-	scramErrServerSupportsCB    = "server-does-support-channel-binding"
-	scramErrCBNotSupported      = "channel-binding-not-supported"
-	scramErrUnsupportedCBType   = "unsupported-channel-binding-type"
-	scramErrUnknownUser         = "unknown-user"
-	scramErrInvalidUsernameEnc  = "invalid-username-encoding"
-	scramErrNoResources         = "no-resources"
-	scramErrOther               = "other-error"
-	scramMaxServerErrorValueLen = 64
+	scramErrInvalidEncoding    = "invalid-encoding"
+	scramErrExtensions         = "extensions-not-supported"
+	scramErrInvalidProof       = "invalid-proof"
+	scramErrCBMismatch         = "channel-bindings-dont-match"
+	scramErrServerSupportsCB   = "server-does-support-channel-binding"
+	scramErrCBNotSupported     = "channel-binding-not-supported"
+	scramErrUnsupportedCBType  = "unsupported-channel-binding-type"
+	scramErrUnknownUser        = "unknown-user"
+	scramErrInvalidUsernameEnc = "invalid-username-encoding"
+	scramErrNoResources        = "no-resources"
+	scramErrOther              = "other-error"
 )
+
+// scramMaxServerErrorValueLen bounds an e= value a client repeats in its
+// error; longer ones are reported as other-error.
+const scramMaxServerErrorValueLen = 64
 
 // SCRAMError is a SCRAM failure with the server-error-value of RFC 5802
 // section 7 that names it ("invalid-proof", "channel-bindings-dont-match",
