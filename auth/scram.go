@@ -146,6 +146,7 @@ type SCRAMError struct {
 	Err   error
 }
 
+// Error returns the sentinel's text and the server-error-value.
 func (e *SCRAMError) Error() string {
 	s := "e=" + e.Value
 	if e.Err != nil {
