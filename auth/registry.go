@@ -203,15 +203,17 @@ func usable(name string, cs ConnState, allowCleartext bool) bool {
 // Choose returns it even if the server did not offer it (the server
 // answers 504 if it does not support it), but still only under the TLS and
 // channel-binding rules. When nothing fits, the error wraps
-// ErrNoMechanism. Choose only reads its arguments and is safe for
-// concurrent use.
+// ErrNoMechanism. A chosen mechanism that implements OfferAware is
+// returned as WithOffered(offered) made it, so a SCRAM client's gs2 flag
+// tells the truth about the server's -PLUS offer (RFC 5802 section 6).
+// Choose only reads its arguments and is safe for concurrent use.
 func Choose(offered []string, mechs []ClientMechanism, cs ConnState, allowCleartext bool) (ClientMechanism, error) {
 	if len(mechs) == 1 && mechs[0] != nil {
 		m := mechs[0]
 		if !usable(m.Name(), cs, allowCleartext) {
 			return nil, errorf(m.Name(), ErrNoMechanism, "the one mechanism given needs TLS or a channel binding this connection lacks")
 		}
-		return m, nil
+		return withOffered(m, offered), nil
 	}
 	var best ClientMechanism
 	bestRank := -1
@@ -232,7 +234,15 @@ func Choose(offered []string, mechs []ClientMechanism, cs ConnState, allowCleart
 	if best == nil {
 		return nil, errorf("", ErrNoMechanism, "no mechanism both sides have may be used on this connection")
 	}
-	return best, nil
+	return withOffered(best, offered), nil
+}
+
+// withOffered tells an OfferAware mechanism what the server offered.
+func withOffered(m ClientMechanism, offered []string) ClientMechanism {
+	if oa, ok := m.(OfferAware); ok {
+		return oa.WithOffered(offered)
+	}
+	return m
 }
 
 func isOffered(offered []string, name string) bool {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/x509"
 	"strings"
 	"testing"
@@ -223,3 +224,49 @@ func TestChooseRealMechanisms(t *testing.T) {
 	_, err = Choose([]string{"PLAIN"}, []ClientMechanism{nil}, ConnState{TLS: true}, false)
 	require.ErrorIs(t, err, ErrNoMechanism)
 }
+
+// TestChooseSCRAMThroughRegistry runs the whole path a session takes: the
+// server registry offers SCRAM with and without -PLUS on a connection that
+// has a channel binding, the client chooses from that list, and the
+// exchange succeeds. A client that may not bind (only the non-PLUS
+// mechanism) must learn from Choose that -PLUS was offered, or its "y"
+// flag is taken for a downgrade (RFC 5802 section 6).
+func TestChooseSCRAMThroughRegistry(t *testing.T) {
+	ctx := context.Background()
+	store := newSCRAMTestStore(t)
+	var reg Registry
+	reg.Register(SCRAMServer(SCRAMSHA256, true, store))
+	reg.Register(SCRAMServer(SCRAMSHA256, false, store))
+	cb := []ChannelBinding{{Type: CBTLSExporter, Data: []byte("0123456789abcdef0123456789abcdef")}}
+	cs := ConnState{TLS: true, ChannelBindings: cb}
+	offered := reg.Offered(cs)
+	require.Equal(t, []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}, offered)
+
+	run := func(t *testing.T, cm ClientMechanism) error {
+		t.Helper()
+		sm, err := reg.NewServer(cm.Name(), cs)
+		require.NoError(t, err)
+		_, err = exchange(ctx, cm, registryMech{sm}, cs, cs)
+		return err
+	}
+	plus := SCRAMClient(SCRAMSHA256, true, "", "user", "pencil")
+	plain := SCRAMClient(SCRAMSHA256, false, "", "user", "pencil")
+
+	m, err := Choose(offered, []ClientMechanism{plain, plus}, cs, false)
+	require.NoError(t, err)
+	assert.Equal(t, "SCRAM-SHA-256-PLUS", m.Name())
+	require.NoError(t, run(t, m))
+
+	m, err = Choose(offered, []ClientMechanism{plain}, cs, false)
+	require.NoError(t, err)
+	require.NoError(t, run(t, m), "the client was told -PLUS was offered: flag n")
+
+	require.ErrorIs(t, run(t, plain), ErrChannelBinding, "unaware of the offer, the client sends y: a downgrade")
+}
+
+// registryMech serves a Server the registry already started.
+type registryMech struct{ s Server }
+
+func (m registryMech) Name() string                        { return m.s.Name() }
+func (m registryMech) Available(ConnState) bool            { return true }
+func (m registryMech) NewServer(ConnState) (Server, error) { return m.s, nil }
