@@ -257,9 +257,12 @@ func TestChooseSCRAMThroughRegistry(t *testing.T) {
 	assert.Equal(t, "SCRAM-SHA-256-PLUS", m.Name())
 	require.NoError(t, run(t, m))
 
-	m, err = Choose(offered, []ClientMechanism{plain}, cs, false)
-	require.NoError(t, err)
-	require.NoError(t, run(t, m), "the client was told -PLUS was offered: flag n")
+	for _, mechs := range [][]ClientMechanism{{plain}, {CRAMMD5Client("user", "pencil"), plain}} {
+		m, err = Choose(offered, mechs, cs, false)
+		require.NoError(t, err)
+		require.Equal(t, "SCRAM-SHA-256", m.Name())
+		require.NoError(t, run(t, m), "the client was told -PLUS was offered: flag n")
+	}
 
 	require.ErrorIs(t, run(t, plain), ErrChannelBinding, "unaware of the offer, the client sends y: a downgrade")
 }
