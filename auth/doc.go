@@ -41,7 +41,8 @@
 // # Verifiers
 //
 // The server application implements PasswordChecker (PLAIN, LOGIN),
-// SecretStore (CRAM-MD5), the SCRAM credential store, TokenValidator
+// SecretStore (CRAM-MD5), SCRAMStore (salted keys made by
+// DeriveSCRAMCredentials or NewSCRAMCredentials), TokenValidator
 // (XOAUTH2, OAUTHBEARER) and CertificateMapper (EXTERNAL), or passes a
 // func to AnonymousServer. They return ErrInvalidCredentials for wrong
 // credentials (535), ErrAuthzDenied for a refused authorization identity
@@ -56,8 +57,10 @@
 //   - LOGIN, draft-murchison-sasl-login-00: login.go
 //   - CRAM-MD5, RFC 2195: crammd5.go
 //   - SCRAM-SHA-1, SCRAM-SHA-256 and their -PLUS forms, RFC 5802 and RFC
-//     7677, with channel bindings from RFC 5929 and RFC 9266: scram.go,
-//     scram_client.go, scram_server.go, scram_creds.go
+//     7677, with channel bindings from RFC 5929 and RFC 9266 and the "y"
+//     flag that detects a stripped -PLUS offer (RFC 5802 section 6):
+//     scram.go, scram_client.go, scram_server.go, and scram_creds.go for the
+//     stored keys (never the password) and their RFC 5803 text form
 //   - XOAUTH2 (Google's, no RFC): xoauth2.go, with oauth.go
 //   - OAUTHBEARER, RFC 7628: oauthbearer.go, with oauth.go (the 0x01
 //     key/value pairs and the JSON error document both share)
