@@ -18,6 +18,14 @@ func TestConformanceIndexUpToDate(t *testing.T) {
 	assert.Equal(t, string(want), string(got), "run: go run ./internal/rfcindex > docs/CONFORMANCE.md")
 }
 
+// TestEveryCitedRFCHasTitle fails when the code cites an RFC that the
+// titles table does not name, so CONFORMANCE.md never shows a bare number.
+func TestEveryCitedRFCHasTitle(t *testing.T) {
+	out, err := generate("../..")
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "(no title recorded)", "add the RFC to the titles map in main.go")
+}
+
 func TestCitationPattern(t *testing.T) {
 	tests := []struct{ in, rfc, section string }{
 		{"see RFC 5321 4.1.2 for", "5321", "4.1.2"},
