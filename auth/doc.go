@@ -78,4 +78,5 @@
 //   - options.go: Option, WithRand, WithClock, WithWorkstation
 //   - prep.go: PreparePassword, PrepareUsername (RFC 8265)
 //   - step.go: the sequencing shared by the mechanisms above
+//   - saslname.go: the saslname escapes of GS2 headers (RFC 5801 section 4)
 package auth

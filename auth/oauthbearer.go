@@ -3,7 +3,6 @@ package auth
 import (
 	"bytes"
 	"strconv"
-	"unicode/utf8"
 )
 
 // OAUTHBEARER (RFC 7628) carries an OAuth 2.0 bearer token (RFC 6750) in a
@@ -93,7 +92,7 @@ func oauthBearerAppend(dst []byte, authzid, host string, port int, token string)
 	dst = append(dst, "n,"...)
 	if authzid != "" {
 		dst = append(dst, "a="...)
-		dst = oauthAppendSASLName(dst, authzid)
+		dst = appendSASLName(dst, authzid)
 	}
 	dst = append(dst, ',', oauthKVSep)
 	if host != "" {
@@ -107,22 +106,6 @@ func oauthBearerAppend(dst []byte, authzid, host string, port int, token string)
 	dst = append(dst, "auth=Bearer "...)
 	dst = append(dst, token...)
 	return append(dst, oauthKVSep, oauthKVSep)
-}
-
-// oauthAppendSASLName appends s as a saslname: "," becomes "=2C" and "="
-// becomes "=3D" (RFC 5801 section 4).
-func oauthAppendSASLName(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',':
-			dst = append(dst, "=2C"...)
-		case '=':
-			dst = append(dst, "=3D"...)
-		default:
-			dst = append(dst, s[i])
-		}
-	}
-	return dst
 }
 
 // OAuthBearerServer returns the server side of OAUTHBEARER (RFC 7628),
@@ -248,7 +231,7 @@ func oauthParseGS2(b []byte) (string, []byte, error) {
 	if !bytes.HasPrefix(field, []byte("a=")) {
 		return "", nil, errorf(oauthBearerName, ErrMalformed, "GS2 authzid does not start with \"a=\" (RFC 5801 section 4)")
 	}
-	name, ok := oauthDecodeSASLName(field[2:])
+	name, ok := parseSASLName(field[2:])
 	if !ok {
 		return "", nil, errorf(oauthBearerName, ErrMalformed, "GS2 authzid is not a saslname (RFC 5801 section 4)")
 	}
@@ -257,33 +240,4 @@ func oauthParseGS2(b []byte) (string, []byte, error) {
 		return "", nil, errorf(oauthBearerName, ErrMalformed, "authzid is not an RFC 8265 OpaqueString (RFC 4954 section 4)")
 	}
 	return authzid, rest, nil
-}
-
-// oauthDecodeSASLName decodes a saslname: 1*(UTF8-char-safe / "=2C" /
-// "=3D") (RFC 5801 section 4). Any other "=" is an error, and so is
-// invalid UTF-8.
-func oauthDecodeSASLName(b []byte) (string, bool) {
-	if len(b) == 0 || !utf8.Valid(b) {
-		return "", false
-	}
-	if bytes.IndexByte(b, '=') < 0 {
-		return string(b), true
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] != '=' {
-			out = append(out, b[i])
-			continue
-		}
-		switch {
-		case bytes.HasPrefix(b[i:], []byte("=2C")):
-			out = append(out, ',')
-		case bytes.HasPrefix(b[i:], []byte("=3D")):
-			out = append(out, '=')
-		default:
-			return "", false
-		}
-		i += 2
-	}
-	return string(out), true
 }
