@@ -126,7 +126,7 @@ func clientServerName(arg, base string) (string, error) {
 	if net.ParseIP(name) != nil {
 		return name, nil
 	}
-	if _, _, err := net.SplitHostPort(name); err == nil {
+	if _, port, err := net.SplitHostPort(name); err == nil && port != "" && strings.Trim(port, "0123456789") == "" {
 		return "", errors.New("tlsmode: server name " + quote(arg) + " includes a port: pass the host only")
 	}
 	for i := 0; i < len(name); i++ {
