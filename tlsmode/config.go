@@ -3,6 +3,7 @@ package tlsmode
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -145,15 +146,15 @@ func checkVersions(cfg *tls.Config, o options, side string) error {
 		cfg.MinVersion = MinVersion
 	case cfg.MinVersion < MinVersion:
 		if o.allowVersion == 0 || cfg.MinVersion < o.allowVersion {
-			return errors.Join(ErrVersion, errors.New("tlsmode: "+side+" MinVersion "+tls.VersionName(cfg.MinVersion)+
-				" is below TLS 1.2 (RFC 8996); raise it, or pass AllowLegacyVersion to accept the risk"))
+			return fmt.Errorf("%w: %s MinVersion %s is below TLS 1.2 (RFC 8996); raise it, or pass AllowLegacyVersion to accept the risk",
+				ErrVersion, side, tls.VersionName(cfg.MinVersion))
 		}
 		o.logger.Warn("tlsmode: TLS versions below 1.2 are enabled (RFC 8996 deprecates them)",
 			slog.String("side", side), slog.String("min_version", tls.VersionName(cfg.MinVersion)))
 	}
 	if cfg.MaxVersion != 0 && cfg.MaxVersion < cfg.MinVersion {
-		return errors.Join(ErrVersion, errors.New("tlsmode: "+side+" MaxVersion "+tls.VersionName(cfg.MaxVersion)+
-			" is below MinVersion "+tls.VersionName(cfg.MinVersion)))
+		return fmt.Errorf("%w: %s MaxVersion %s is below MinVersion %s",
+			ErrVersion, side, tls.VersionName(cfg.MaxVersion), tls.VersionName(cfg.MinVersion))
 	}
 	return nil
 }

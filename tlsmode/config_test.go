@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smtpkit/smtpkit/auth"
 	"github.com/smtpkit/smtpkit/tlsmode"
 )
 
@@ -20,6 +21,9 @@ func logBuffer() (*slog.Logger, *bytes.Buffer) {
 	var buf bytes.Buffer
 	return slog.New(slog.NewTextHandler(&buf, nil)), &buf
 }
+
+// discardLogger returns a logger that drops everything.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestClientConfigServerName(t *testing.T) {
 	tests := []struct {
@@ -177,4 +181,53 @@ func TestServerConfig(t *testing.T) {
 			assert.Equal(t, tt.wantWarn, strings.Contains(buf.String(), "level=WARN"), buf.String())
 		})
 	}
+}
+
+func TestServerCertificateCapture(t *testing.T) {
+	ca, err := tlsmode.NewTestCA()
+	require.NoError(t, err)
+	certA, err := ca.IssueServer("a.test")
+	require.NoError(t, err)
+	certB, err := ca.IssueServer("b.test")
+	require.NoError(t, err)
+	certC, err := ca.IssueServer("c.test")
+	require.NoError(t, err)
+
+	tests := []struct {
+		name string
+		base *tls.Config
+		host string
+		want *x509.Certificate
+	}{
+		{"list, second by SNI", &tls.Config{Certificates: []tls.Certificate{certA, certB}}, "b.test", certB.Leaf},
+		{"list, first by SNI", &tls.Config{Certificates: []tls.Certificate{certA, certB}}, "a.test", certA.Leaf},
+		{"GetCertificate", &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &certB, nil }}, "b.test", certB.Leaf},
+		{"GetCertificate passes", &tls.Config{Certificates: []tls.Certificate{certA}, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, nil }}, "a.test", certA.Leaf},
+		{"GetConfigForClient", &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return &tls.Config{Certificates: []tls.Certificate{certC}}, nil
+		}}, "c.test", certC.Leaf},
+		{"GetConfigForClient nil", &tls.Config{Certificates: []tls.Certificate{certA}, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			return nil, nil
+		}}, "a.test", certA.Leaf},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := tlsmode.ServerConfig(tt.base)
+			require.NoError(t, err)
+			cli, err := tlsmode.ClientConfig(tt.host, ca.ClientConfig(""))
+			require.NoError(t, err)
+			cf, sf := pairHandshake(t, srv, cli)
+			assert.Equal(t, tt.want.Raw, cf.PeerCertificates[0].Raw)
+			assert.Equal(t, tlsmode.ServerEndPoint(tt.want), bindingData(t, sf.ChannelBindings, auth.CBTLSServerEndPoint))
+			assert.Equal(t, cf.ChannelBindings, sf.ChannelBindings)
+		})
+	}
+
+	// A config not made by ServerConfig still works; the server side then
+	// lacks tls-server-end-point.
+	cli, err := tlsmode.ClientConfig("a.test", ca.ClientConfig(""))
+	require.NoError(t, err)
+	cf, sf := pairHandshake(t, &tls.Config{Certificates: []tls.Certificate{certA}}, cli)
+	assert.Equal(t, []string{auth.CBTLSExporter, auth.CBTLSServerEndPoint}, bindingTypes(cf.ChannelBindings))
+	assert.Equal(t, []string{auth.CBTLSExporter}, bindingTypes(sf.ChannelBindings))
 }

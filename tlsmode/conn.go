@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -253,9 +254,9 @@ func clientHandshakeError(host string, err error) error {
 			Fix: "check the port and TLS mode (465: ModeImplicit; 587 and 25: ModeSTARTTLS)", Err: ErrNoHandshake, Cause: err}
 	}
 	if errors.Is(err, io.EOF) {
-		return errors.Join(ErrHandshake, errors.New("tlsmode: server closed the connection during the TLS handshake"), err)
+		return fmt.Errorf("%w: server closed the connection during the TLS handshake: %w", ErrHandshake, err)
 	}
-	return errors.Join(ErrHandshake, err)
+	return fmt.Errorf("%w: %w", ErrHandshake, err)
 }
 
 // ServerHandshake runs the server side of a TLS handshake on conn: right
@@ -299,7 +300,7 @@ func serverHandshakeError(err error) error {
 			Fix: "a client that waits for a plaintext greeting is configured for STARTTLS; configure it for implicit TLS (ModeImplicit, port 465), or serve STARTTLS (port 587)",
 			Err: ErrNoHandshake, Cause: err}
 	}
-	return errors.Join(ErrHandshake, err)
+	return fmt.Errorf("%w: %w", ErrHandshake, err)
 }
 
 // captureKey is the context key under which ServerHandshake passes its
@@ -332,11 +333,15 @@ func (c *certCapture) leaf() *x509.Certificate {
 }
 
 // installCertCapture wraps cfg.GetConfigForClient so that, inside
-// ServerHandshake, the handshake runs on a per-connection clone whose
-// GetCertificate records the certificate chosen. Outside ServerHandshake
-// the hook only calls the original callback. Session tickets keep working
-// across connections: crypto/tls takes ticket keys from the original
-// config unless the clone has explicit ones, which it then shares.
+// ServerHandshake, the certificate is chosen once from the ClientHello
+// (as crypto/tls would choose it), recorded, and served by a
+// per-connection clone of the config. Outside ServerHandshake the hook only
+// calls the original callback. Session tickets keep working across
+// connections: crypto/tls takes ticket keys from the original config unless
+// the clone has explicit ones, which it then shares. On a resumed session
+// the recorded certificate is the one the server would present now; it
+// differs from the client's view only if the certificate changed since the
+// session began.
 func installCertCapture(cfg *tls.Config) {
 	user := cfg.GetConfigForClient
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -359,17 +364,16 @@ func installCertCapture(cfg *tls.Config) {
 		if target.NameToCertificate != nil {
 			return sub, nil
 		}
+		// Select now, once: a resumed handshake never asks for a
+		// certificate, yet its tls-server-end-point needs one.
+		cert, err := selectCertificate(target.GetCertificate, target.Certificates, hello)
+		if err == nil {
+			slot.cert = cert
+		}
 		c := target.Clone()
 		c.GetConfigForClient = nil
-		certs, get := target.Certificates, target.GetCertificate
 		c.Certificates = nil
-		c.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			cert, err := selectCertificate(get, certs, hello)
-			if err == nil {
-				slot.cert = cert
-			}
-			return cert, err
-		}
+		c.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cert, err }
 		return c, nil
 	}
 }
