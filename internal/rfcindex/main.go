@@ -82,6 +82,7 @@ var titles = map[int]string{
 	7435: "Opportunistic Security",
 	7504: "SMTP 521 and 556 Reply Codes",
 	7505: "A \"Null MX\" No Service Resource Record",
+	7627: "Transport Layer Security (TLS) Session Hash and Extended Master Secret Extension",
 	7628: "A Set of SASL Mechanisms for OAuth",
 	7672: "SMTP Security via Opportunistic DANE TLS",
 	7677: "SCRAM-SHA-256 and SCRAM-SHA-256-PLUS SASL Mechanisms",
