@@ -100,7 +100,11 @@ func (r Reply) wireEnhanced() Enhanced {
 //   - no line exceeds MaxLineLength octets including the CRLF (RFC 5321
 //     section 4.5.3.1.5): a longer line breaks at its last space that fits
 //     (the space is dropped), or else is split at the limit, moved back to
-//     the start of a UTF-8 sequence.
+//     the start of a UTF-8 sequence;
+//   - the reply stops at DefaultMaxLines lines and DefaultMaxText octets of
+//     text, what a Builder with default limits accepts, so a reply this
+//     package writes is one it can read back; the rest of an over-long text
+//     is dropped.
 //
 // r.Code is written as its three digits; the caller gives a valid code.
 // Append allocates only when dst lacks capacity.
@@ -111,12 +115,24 @@ func (r Reply) Append(dst []byte) []byte {
 		budget -= enhancedLen(enh) + 1
 	}
 	text := r.Text
+	lines, total := 0, 0 // what a Builder will count on the other end
 	for {
 		line, rest, more := cutLine(text)
 		for {
 			n, next := wrapPoint(line, budget)
 			last := next == len(line) && !more
-			dst = appendLine(dst, r.Code, enh, line[:n], last)
+			seg := line[:n]
+			sep := 0
+			if lines > 0 {
+				sep = 1
+			}
+			// Never write more than a Builder with default limits
+			// accepts: what we send, we can read.
+			if lines+1 >= DefaultMaxLines || total+sep+len(seg) >= DefaultMaxText {
+				return appendLine(dst, r.Code, enh, truncateUTF8(seg, DefaultMaxText-total-sep), true)
+			}
+			dst = appendLine(dst, r.Code, enh, seg, last)
+			lines, total = lines+1, total+sep+len(seg)
 			if next == len(line) {
 				break
 			}
@@ -127,6 +143,25 @@ func (r Reply) Append(dst []byte) []byte {
 		}
 		text = rest
 	}
+}
+
+// truncateUTF8 returns s cut to at most n octets, moved back to the start
+// of a UTF-8 sequence when that is within three octets.
+func truncateUTF8(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	cut := n
+	for cut > n-(utf8.UTFMax-1) && cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if !utf8.RuneStart(s[cut]) {
+		cut = n
+	}
+	return s[:cut]
 }
 
 // enhancedLen returns the length of e in text form.

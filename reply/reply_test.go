@@ -221,3 +221,41 @@ func TestReplyWithDefaultEnhanced(t *testing.T) {
 	assert.Equal(t, "535 5.7.8 bad\r\n", string(r.WithDefaultEnhanced().Append(nil)))
 	assert.True(t, r.Enhanced.IsZero(), "the receiver is not modified")
 }
+
+// TestReplyAppendBounded checks that Append never writes more than a
+// Builder with default limits accepts, however long the text: what we send,
+// we can read back (a fuzzing find: a text of a thousand "\n").
+func TestReplyAppendBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		text string
+	}{
+		{"many empty lines", "x" + strings.Repeat("\n", 2000)},
+		{"many short lines", strings.Repeat("line\n", 1000)},
+		{"huge text wrapped", strings.Repeat("word ", 40000)},
+		{"huge UTF-8 text without spaces", strings.Repeat("é", 100000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := reply.Reply{Code: 250, Enhanced: reply.E(2, 0, 0), Text: tc.text}
+			out := r.Append(nil)
+			lines := strings.Split(strings.TrimSuffix(string(out), "\r\n"), "\r\n")
+			require.LessOrEqual(t, len(lines), reply.DefaultMaxLines)
+			var b reply.Builder
+			for i, l := range lines {
+				require.GreaterOrEqual(t, len(l), 3)
+				more := len(l) > 3 && l[3] == '-'
+				require.Equal(t, i < len(lines)-1, more, "line %d", i)
+				text := ""
+				if len(l) > 4 {
+					text = l[4:]
+				}
+				done, err := b.Add(250, more, []byte(text))
+				require.NoError(t, err, "line %d", i)
+				require.Equal(t, !more, done)
+			}
+			got := b.Reply()
+			assert.True(t, utf8.ValidString(got.Text))
+			assert.True(t, strings.HasPrefix(tc.text, got.Text[:min(len(got.Text), 10)]))
+		})
+	}
+}
