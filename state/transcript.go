@@ -228,11 +228,17 @@ func (r *Recorder) Meta(key, value string) {
 }
 
 // Comment adds the comment line "# text" (or "#" for an empty text).
-// Line breaks in text become spaces.
+// Line breaks in text become spaces. Before any event, a text of the form
+// "key: value" is a header line, as ParseTranscript would read it, and
+// joins the header.
 func (r *Recorder) Comment(text string) {
 	line := "#"
 	if text != "" {
 		line = "# " + strings.NewReplacer("\r", " ", "\n", " ").Replace(text)
+	}
+	if key, value, ok := parseMetaLine([]byte(line)); ok && len(r.t.Events) == 0 {
+		r.Meta(key, value)
+		return
 	}
 	r.add(Event{Kind: EventComment, Data: []byte(line)})
 }
