@@ -15,6 +15,15 @@
 //     or LMTP, which swap the hello verbs, RFC 2033 section 4.1). The
 //     Server judges its peer with it, the Client judges itself, and the
 //     Checker judges both.
+//   - transcript.go, transcript_format.go: golden transcripts, the C:/S:
+//     dialogue of RFC 5321 appendix D made exact to the byte. "C: " and
+//     "S: " lines add CRLF, "C+ " lines add nothing; \r \n \t \\ \xHH
+//     escapes write bare CR, bare LF and NUL; lines of one side in a row
+//     are one write and "-- flush" separates two; "-- TLS", "-- close C",
+//     "-- eof S" and "-- wait 5m" mark events; "# key: value" lines open
+//     the file. ParseTranscript and Transcript.Append round-trip, and
+//     Recorder builds a Transcript from a test's writes. Golden files live
+//     in testdata/transcripts; go test ./state -update rewrites them.
 //
 // The Server, Client and Checker machines come next; until then this
 // package has no API for running a session.
