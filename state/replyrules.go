@@ -9,14 +9,11 @@ import (
 	"github.com/smtpkit/smtpkit/wire"
 )
 
-// This file holds, as data, what a client may receive in reply to each
-// command and what it must do with it: the lists of RFC 5321 section 4.3.2
-// and of the extension RFCs (SPEC 2.3), and the client's reaction to each
-// reply class (SPEC 2.4a). Everything here is immutable after package
-// initialisation and safe for concurrent use.
-
 // Stage says what a reply answers: the greeting, a command, or the end of a
-// message. The zero value StageNone means "no command is outstanding".
+// message. The zero value StageNone means "no command is outstanding". The
+// replies each stage may get (RFC 5321 4.3.2, SPEC 2.3) and the client's
+// reaction (SPEC 2.4a) are package data, immutable and safe for concurrent
+// use.
 type Stage uint8
 
 // Stages. Each command verb has its own stage (StageFor); the message body
@@ -66,34 +63,21 @@ func Stages() []Stage {
 // BURL map to their non-LAST stages; use Stage.Last for a command carrying
 // LAST. Unknown and historic verbs map to StageOther.
 func StageFor(v wire.Verb) Stage {
-	if int(v) < len(verbStages) && verbStages[v] != StageNone {
-		return verbStages[v]
+	if s := verbStages[v]; s != StageNone {
+		return s
 	}
 	return StageOther
 }
 
-var verbStages = [...]Stage{
-	wire.VerbHELO:     StageHelo,
-	wire.VerbEHLO:     StageEhlo,
-	wire.VerbLHLO:     StageLhlo,
-	wire.VerbMAIL:     StageMail,
-	wire.VerbRCPT:     StageRcpt,
-	wire.VerbDATA:     StageData,
-	wire.VerbBDAT:     StageBDAT,
-	wire.VerbRSET:     StageRset,
-	wire.VerbVRFY:     StageVrfy,
-	wire.VerbEXPN:     StageExpn,
-	wire.VerbHELP:     StageHelp,
-	wire.VerbNOOP:     StageNoop,
-	wire.VerbQUIT:     StageQuit,
-	wire.VerbSTARTTLS: StageStartTLS,
-	wire.VerbAUTH:     StageAuth,
-	wire.VerbETRN:     StageEtrn,
-	wire.VerbATRN:     StageAtrn,
-	wire.VerbBURL:     StageBurl,
-	wire.VerbXCLIENT:  StageXclient,
-	wire.VerbXFORWARD: StageXforward,
-}
+// verbStages maps each verb to the stage whose stageRules row names it.
+var verbStages = func() (m [256]Stage) {
+	for s, r := range stageRules {
+		if r.verb != wire.VerbUnknown {
+			m[r.verb] = Stage(s)
+		}
+	}
+	return m
+}()
 
 // Last returns the LAST variant of a BDAT or BURL stage (the reply to the
 // last chunk is the reply for the whole message, RFC 3030 section 2); any
@@ -119,22 +103,20 @@ func (s Stage) String() string {
 // Rule returns the citation of the list of replies for s, e.g. "RFC 5321
 // 4.3.2" for MAIL or "RFC 4954 6" for AUTH. A code outside the list breaks
 // that rule, although the client still acts on its first digit.
-func (s Stage) Rule() string {
+func (s Stage) Rule() string { return s.rules().rule }
+
+// rules returns the stageRules row of s, StageNone's when s is out of range.
+func (s Stage) rules() *stageRule {
 	if s >= numStages {
 		s = StageNone
 	}
-	return stageRules[s].rule
+	return &stageRules[s]
 }
 
 // Allowed returns the reply codes the RFCs list for s, including the codes
 // any command may return (500, 501, 421; RFC 5321 section 4.3.2) and the
 // extension codes described at stageRules.
-func (s Stage) Allowed() CodeSet {
-	if s >= numStages {
-		s = StageNone
-	}
-	return stageRules[s].listed
-}
+func (s Stage) Allowed() CodeSet { return s.rules().listed }
 
 // Allows reports whether code is a reply the RFCs list for s.
 func (s Stage) Allows(code reply.Code) bool { return s.Allowed().Has(code) }
@@ -207,14 +189,11 @@ func (s CodeSet) Codes() []reply.Code {
 
 // String returns the codes of s in ascending order separated by spaces.
 func (s CodeSet) String() string {
-	var b strings.Builder
+	b := make([]byte, 0, 4*s.Len())
 	for _, c := range s.Codes() {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.Write(c.Append(nil))
+		b = append(c.Append(b), ' ')
 	}
-	return b.String()
+	return strings.TrimSuffix(string(b), " ")
 }
 
 // Verdict is what a client does with a reply (SPEC 2.4a). The zero value
@@ -223,19 +202,16 @@ type Verdict uint8
 
 // Verdicts.
 const (
-	VerdictNone Verdict = iota
-	// VerdictProceed: the command succeeded (2yz).
-	VerdictProceed
+	VerdictNone    Verdict = iota
+	VerdictProceed         // the command succeeded (2yz)
 	// VerdictContinue: an expected intermediate reply (3yz): 354 after DATA,
 	// send the message; 334 during AUTH, send the next response.
 	VerdictContinue
 	// VerdictTempFail: the command failed temporarily (4yz); it may succeed
 	// later unchanged (RFC 5321 4.2.1).
 	VerdictTempFail
-	// VerdictPermFail: the command failed permanently (5yz).
-	VerdictPermFail
-	// VerdictFallbackHELO: EHLO was refused; send HELO (RFC 5321 3.2).
-	VerdictFallbackHELO
+	VerdictPermFail     // the command failed permanently (5yz)
+	VerdictFallbackHELO // EHLO was refused; send HELO (RFC 5321 3.2)
 	// VerdictClose: close the connection without sending more: 421, or any
 	// reply to QUIT (RFC 5321 3.8, 4.1.1.10).
 	VerdictClose
@@ -245,8 +221,7 @@ const (
 	// VerdictStartTLS: start the TLS handshake now, then discard what was
 	// learnt from the server and send EHLO again (RFC 3207 4.2).
 	VerdictStartTLS
-	// VerdictAuthenticated: AUTH succeeded (RFC 4954 6).
-	VerdictAuthenticated
+	VerdictAuthenticated // AUTH succeeded (RFC 4954 6)
 	// VerdictReset: the server went back to its greeting state (XCLIENT's
 	// 220); send EHLO again.
 	VerdictReset
@@ -307,16 +282,11 @@ const (
 	// HintTurnaround: a 2yz to ATRN; the roles reverse and the client now
 	// acts as the server (RFC 2645).
 	HintTurnaround
-	numHints = 5
 )
 
-var hintNames = [numHints]string{
-	"forward-path",
-	"new transaction",
-	"server responsible",
-	"client responsible",
-	"turnaround",
-}
+// hintNames names each bit of a Hint; "" marks an unused bit.
+var hintNames = [8]string{"forward-path", "new transaction", "server responsible",
+	"client responsible", "turnaround"}
 
 // Has reports whether every hint of x is in h.
 func (h Hint) Has(x Hint) bool { return h&x == x }
@@ -327,19 +297,16 @@ func (h Hint) String() string {
 		return "none"
 	}
 	var b strings.Builder
-	for i := range numHints {
-		if h&(1<<i) != 0 {
+	for i, name := range hintNames {
+		if bit := Hint(1) << i; h&bit != 0 {
 			if b.Len() > 0 {
 				b.WriteByte('|')
 			}
-			b.WriteString(hintNames[i])
+			if name == "" {
+				name = "Hint(" + strconv.Itoa(int(bit)) + ")"
+			}
+			b.WriteString(name)
 		}
-	}
-	if rest := h >> numHints; rest != 0 {
-		if b.Len() > 0 {
-			b.WriteByte('|')
-		}
-		b.WriteString("Hint(" + strconv.Itoa(int(rest<<numHints)) + ")")
 	}
 	return b.String()
 }
@@ -375,30 +342,22 @@ const (
 	ruleNoCommand  = "RFC 5321 4.2" // every command, and only a command, gets one reply
 )
 
-// Judge returns what a client does with code received in reply to stage, per
-// SPEC 2.4a:
-//
-//   - a malformed code is fatal (RFC 5321 4.2);
-//   - 421 closes the connection at every stage (RFC 5321 3.8);
-//   - any other code acts by its first digit (RFC 5321 4.2, 4.3.2): 2yz
-//     proceed, 3yz continue where an intermediate reply is defined (DATA,
-//     AUTH) and a protocol error elsewhere, 4yz temporary and 5yz permanent
-//     failure;
-//   - with these exceptions: any other 4yz or 5yz greeting means QUIT
-//     (RFC 5321 3.1); a 5yz to EHLO means fall back to HELO (RFC 5321 3.2);
-//     a 2yz to DATA is a protocol error (its success reply is 354); a 452
-//     or 552 to RCPT is temporary, "too many recipients" (RFC 5321
-//     4.5.3.1.10); a 220 to STARTTLS starts TLS (RFC 3207 4); a 235 to AUTH
-//     authenticates (RFC 4954 6); a 220 to XCLIENT resets the session; any
-//     reply to QUIT closes (RFC 5321 4.1.1.10); a reply with no command
-//     outstanding (StageNone) is a protocol error unless it is 421.
-//
-// A stage out of range is treated as StageNone. Judge does not allocate.
+// Judge returns what a client does with code received in reply to stage
+// (SPEC 2.4a). A malformed code is fatal (RFC 5321 4.2); 421 closes at every
+// stage (RFC 5321 3.8); any other code acts by its first digit, listed or not
+// (RFC 5321 4.2, 4.3.2): 2yz proceed, 3yz continue where an intermediate
+// reply is defined (DATA, AUTH) and a protocol error elsewhere, 4yz and 5yz
+// temporary and permanent failure. The exceptions are in judgeStage: a 4yz
+// or 5yz greeting means QUIT, a 5yz to EHLO means HELO, a 2yz to DATA is a
+// protocol error, 452 and 552 to RCPT are temporary, a 2yz to STARTTLS, AUTH
+// or XCLIENT starts TLS, authenticates or resets, any reply to QUIT closes,
+// and a reply with nothing outstanding is a protocol error. A stage out of
+// range is treated as StageNone. Judge does not allocate.
 func Judge(stage Stage, code reply.Code) Judgment {
+	r := stage.rules()
 	if stage >= numStages {
 		stage = StageNone
 	}
-	r := &stageRules[stage]
 	j := Judgment{Stage: stage, Code: code, Listed: r.listed.Has(code), Rule: r.rule}
 	if !j.Listed {
 		j.Rule = ruleFirstDigit
@@ -446,24 +405,24 @@ func Judge(stage Stage, code reply.Code) Judgment {
 }
 
 // judgeStage applies the per-stage exceptions of Judge to a valid code other
-// than 421.
+// than 421; each case cites its rule.
 func judgeStage(j *Judgment) {
 	class := j.Code.Class()
 	switch j.Stage {
-	case StageNone:
+	case StageNone: // RFC 5321 4.2: one reply per command
 		j.Verdict, j.Rule = VerdictProtocolError, ruleNoCommand
-	case StageGreeting:
+	case StageGreeting: // RFC 5321 3.1: a refused session still ends with QUIT
 		if j.Code.IsNegative() {
 			j.Verdict = VerdictQuit
 			if j.Listed {
 				j.Rule = ruleRejected
 			}
 		}
-	case StageEhlo:
+	case StageEhlo: // RFC 5321 3.2: fall back to HELO
 		if class == reply.ClassPermanent {
 			j.Verdict, j.Rule = VerdictFallbackHELO, ruleFallback
 		}
-	case StageRcpt, StageVrfy:
+	case StageRcpt, StageVrfy: // RFC 5321 3.4 (251/551), 4.5.3.1.10 (too many)
 		if j.Code == reply.CodeUserNotLocal || j.Code == reply.CodeUserNotLocalTry {
 			j.Hints |= HintForwardPath
 		}
@@ -471,27 +430,27 @@ func judgeStage(j *Judgment) {
 			j.Verdict, j.Rule = VerdictTempFail, ruleTooMany
 			j.Hints |= HintNewTransaction
 		}
-	case StageData:
+	case StageData: // RFC 5321 4.3.2: DATA succeeds with 354 only
 		if class == reply.ClassPositive {
 			j.Verdict, j.Rule = VerdictProtocolError, ruleSequence
 		}
-	case StageQuit:
+	case StageQuit: // RFC 5321 4.1.1.10: the server closes after replying
 		if class != reply.ClassIntermediate {
 			j.Verdict, j.Rule = VerdictClose, ruleQuit
 		}
-	case StageStartTLS:
+	case StageStartTLS: // RFC 3207 4: 220, then the handshake
 		if class == reply.ClassPositive {
 			j.Verdict = VerdictStartTLS
 		}
-	case StageAuth:
+	case StageAuth: // RFC 4954 6: 235 ends the exchange
 		if class == reply.ClassPositive {
 			j.Verdict = VerdictAuthenticated
 		}
-	case StageAtrn:
+	case StageAtrn: // RFC 2645: 250 reverses the roles
 		if class == reply.ClassPositive {
 			j.Hints |= HintTurnaround
 		}
-	case StageXclient:
+	case StageXclient: // Postfix XCLIENT_README: 220 restarts the session
 		if class == reply.ClassPositive {
 			j.Verdict = VerdictReset
 		}
@@ -535,16 +494,13 @@ func (j Judgment) Problem() (rule, detail string, ok bool) {
 
 // stageRule is one row of stageRules.
 type stageRule struct {
-	name string
-	// rule cites the list of replies.
-	rule string
-	// listed holds every code the RFCs list for the stage, universal and
-	// extension codes included.
-	listed CodeSet
-	// intermediate reports that a 3yz reply is defined (DATA, AUTH).
-	intermediate bool
-	// message reports that the reply ends a message (RFC 5321 4.2.5).
-	message bool
+	name   string
+	verb   wire.Verb // the command, for StageFor
+	rule   string    // cites the list of replies
+	listed CodeSet   // every code listed, universal and extension codes too
+	// intermediate: a 3yz reply is defined (DATA, AUTH); message: the reply
+	// ends a message (RFC 5321 4.2.5).
+	intermediate, message bool
 }
 
 var (
@@ -593,64 +549,63 @@ var stageRules = [numStages]stageRule{
 		listed: CodeSetOf(421)},
 	StageGreeting: {name: "greeting", rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(220, 554, 421, 521)},
-	StageEhlo: {name: "EHLO", rule: "RFC 5321 4.3.2",
+	StageEhlo: {name: "EHLO", verb: wire.VerbEHLO, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250, 504, 550, 502).Union(anyCommand)},
-	StageHelo: {name: "HELO", rule: "RFC 5321 4.3.2",
+	StageHelo: {name: "HELO", verb: wire.VerbHELO, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250, 504, 550, 502).Union(anyCommand).Union(required)},
-	StageLhlo: {name: "LHLO", rule: "RFC 2033 4.1",
+	StageLhlo: {name: "LHLO", verb: wire.VerbLHLO, rule: "RFC 2033 4.1",
 		listed: CodeSetOf(250, 504, 550, 502).Union(anyCommand)},
-	StageMail: {name: "MAIL", rule: "RFC 5321 4.3.2",
+	StageMail: {name: "MAIL", verb: wire.VerbMAIL, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250, 552, 451, 452, 550, 553, 503, 455, 555).Union(anyCommand).Union(required)},
-	StageRcpt: {name: "RCPT", rule: "RFC 5321 4.3.2",
+	StageRcpt: {name: "RCPT", verb: wire.VerbRCPT, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250, 251, 550, 551, 552, 553, 450, 451, 452, 503, 455, 555, 556).Union(anyCommand).Union(required)},
-	StageData: {name: "DATA", rule: "RFC 5321 4.3.2", intermediate: true,
+	StageData: {name: "DATA", verb: wire.VerbDATA, rule: "RFC 5321 4.3.2", intermediate: true,
 		listed: CodeSetOf(354, 503, 554).Union(anyCommand).Union(required)},
 	StageEndOfData: {name: "end of data", rule: "RFC 5321 4.3.2", message: true,
 		listed: messageEnd.Union(anyCommand)},
-	StageBDAT: {name: "BDAT", rule: "RFC 3030 2",
+	StageBDAT: {name: "BDAT", verb: wire.VerbBDAT, rule: "RFC 3030 2",
 		listed: messageEnd.With(503).Union(anyCommand).Union(notOffered).Union(required)},
 	StageBDATLast: {name: "BDAT LAST", rule: "RFC 3030 2", message: true,
 		listed: messageEnd.With(503).Union(anyCommand).Union(notOffered).Union(required)},
-	StageRset: {name: "RSET", rule: "RFC 5321 4.3.2",
+	StageRset: {name: "RSET", verb: wire.VerbRSET, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250).Union(anyCommand).Union(required)},
-	StageVrfy: {name: "VRFY", rule: "RFC 5321 4.3.2",
+	StageVrfy: {name: "VRFY", verb: wire.VerbVRFY, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250, 251, 252, 550, 551, 553, 502, 504).Union(anyCommand).Union(required)},
-	StageExpn: {name: "EXPN", rule: "RFC 5321 4.3.2",
+	StageExpn: {name: "EXPN", verb: wire.VerbEXPN, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250, 252, 550, 500, 502, 504).Union(anyCommand).Union(required)},
-	StageHelp: {name: "HELP", rule: "RFC 5321 4.3.2",
+	StageHelp: {name: "HELP", verb: wire.VerbHELP, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(211, 214, 502, 504).Union(anyCommand).Union(required)},
-	StageNoop: {name: "NOOP", rule: "RFC 5321 4.3.2",
+	StageNoop: {name: "NOOP", verb: wire.VerbNOOP, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(250).Union(anyCommand)},
-	StageQuit: {name: "QUIT", rule: "RFC 5321 4.3.2",
+	StageQuit: {name: "QUIT", verb: wire.VerbQUIT, rule: "RFC 5321 4.3.2",
 		listed: CodeSetOf(221).Union(anyCommand)},
 	// RFC 3207 section 4: 220 ready, 501 arguments, 454 TLS not available;
 	// 503 for STARTTLS under TLS (bad sequence, RFC 5321 4.2.3).
-	StageStartTLS: {name: "STARTTLS", rule: "RFC 3207 4",
+	StageStartTLS: {name: "STARTTLS", verb: wire.VerbSTARTTLS, rule: "RFC 3207 4",
 		listed: CodeSetOf(220, 454, 501, 503).Union(anyCommand).Union(notOffered).Union(required)},
 	// RFC 4954 sections 4 and 6: 334 continue; 235 success; 432, 454
 	// temporary; 500 line too long, 501 cancelled or bad base64, 503 AUTH
 	// twice or in a transaction, 504 unknown mechanism, 534, 535, 538.
-	StageAuth: {name: "AUTH", rule: "RFC 4954 6", intermediate: true,
+	StageAuth: {name: "AUTH", verb: wire.VerbAUTH, rule: "RFC 4954 6", intermediate: true,
 		listed: CodeSetOf(334, 235, 432, 454, 500, 501, 503, 504, 530, 534, 535, 538).Union(anyCommand).Union(notOffered)},
 	// RFC 1985 section 5: 250, 251, 252, 253 started or nothing waiting;
 	// 458 unable to queue, 459 node not allowed; 500, 501 syntax.
-	StageEtrn: {name: "ETRN", rule: "RFC 1985 5",
+	StageEtrn: {name: "ETRN", verb: wire.VerbETRN, rule: "RFC 1985 5",
 		listed: CodeSetOf(250, 251, 252, 253, 458, 459, 500, 501).Union(anyCommand).Union(notOffered).Union(required)},
 	// RFC 2645 section 5: 250 turnaround, 450 refused, 451 unable now, 453
 	// no mail, 501 syntax, 502 not implemented, 530 authentication required.
-	StageAtrn: {name: "ATRN", rule: "RFC 2645 5",
+	StageAtrn: {name: "ATRN", verb: wire.VerbATRN, rule: "RFC 2645 5",
 		listed: CodeSetOf(250, 450, 451, 453, 501, 502, 530).Union(anyCommand)},
-	StageBurl: {name: "BURL", rule: "RFC 4468 6",
+	StageBurl: {name: "BURL", verb: wire.VerbBURL, rule: "RFC 4468 6",
 		listed: messageEnd.With(503).Union(anyCommand).Union(notOffered).Union(required)},
 	StageBurlLast: {name: "BURL LAST", rule: "RFC 4468 6", message: true,
 		listed: messageEnd.With(503).Union(anyCommand).Union(notOffered).Union(required)},
 	// Postfix XCLIENT_README: 220 (the session restarts with a new
 	// greeting), 421, 501 bad syntax, 503 inside a transaction, 550 not
 	// authorised.
-	StageXclient: {name: "XCLIENT", rule: "Postfix XCLIENT_README",
+	StageXclient: {name: "XCLIENT", verb: wire.VerbXCLIENT, rule: "Postfix XCLIENT_README",
 		listed: CodeSetOf(220, 421, 501, 503, 550).Union(anyCommand).Union(notOffered).Union(required)},
-	// Postfix XFORWARD_README: 250, 421, 501, 503, 550 as for XCLIENT.
-	StageXforward: {name: "XFORWARD", rule: "Postfix XFORWARD_README",
+	StageXforward: {name: "XFORWARD", verb: wire.VerbXFORWARD, rule: "Postfix XFORWARD_README",
 		listed: CodeSetOf(250, 421, 501, 503, 550).Union(anyCommand).Union(notOffered).Union(required)},
 	StageOther: {name: "other command", rule: "RFC 5321 4.3.2",
 		listed: anyCommand.Union(notOffered).Union(required)},
