@@ -97,34 +97,36 @@ func (e *TimeoutError) Error() string {
 	return "state: Timeouts." + e.Field + " is negative (" + strconv.FormatInt(e.Value, 10) + ")"
 }
 
-// durationFields lists the duration fields for Validate, WithDefaults and
-// BelowRFC: name, accessor, default, and the RFC 5321 4.5.3.2 minimum (0 when
-// the RFC sets none).
-var durationFields = [...]struct {
-	name   string
-	get    func(*Timeouts) *time.Duration
-	def    time.Duration
-	rfcMin time.Duration
-}{
-	{"Greeting", func(t *Timeouts) *time.Duration { return &t.Greeting }, DefaultGreeting, DefaultGreeting},
-	{"Mail", func(t *Timeouts) *time.Duration { return &t.Mail }, DefaultMail, DefaultMail},
-	{"Rcpt", func(t *Timeouts) *time.Duration { return &t.Rcpt }, DefaultRcpt, DefaultRcpt},
-	{"DataInit", func(t *Timeouts) *time.Duration { return &t.DataInit }, DefaultDataInit, DefaultDataInit},
-	{"DataBlock", func(t *Timeouts) *time.Duration { return &t.DataBlock }, DefaultDataBlock, DefaultDataBlock},
-	{"DataTermination", func(t *Timeouts) *time.Duration { return &t.DataTermination }, DefaultDataTermination, DefaultDataTermination},
-	{"ServerIdle", func(t *Timeouts) *time.Duration { return &t.ServerIdle }, DefaultServerIdle, DefaultServerIdle},
-	{"Command", func(t *Timeouts) *time.Duration { return &t.Command }, DefaultCommand, 0},
-	{"TLSHandshake", func(t *Timeouts) *time.Duration { return &t.TLSHandshake }, DefaultTLSHandshake, 0},
-	{"RateGrace", func(t *Timeouts) *time.Duration { return &t.RateGrace }, DefaultRateGrace, 0},
+// timeoutField is one duration field of Timeouts, for Validate and BelowRFC.
+type timeoutField struct {
+	name       string
+	value, def time.Duration
+	rfcMin     time.Duration // the RFC 5321 4.5.3.2 minimum, 0 if none
+}
+
+// fields returns the duration fields of t in declaration order.
+func (t Timeouts) fields() [10]timeoutField {
+	return [10]timeoutField{
+		{"Greeting", t.Greeting, DefaultGreeting, DefaultGreeting},
+		{"Mail", t.Mail, DefaultMail, DefaultMail},
+		{"Rcpt", t.Rcpt, DefaultRcpt, DefaultRcpt},
+		{"DataInit", t.DataInit, DefaultDataInit, DefaultDataInit},
+		{"DataBlock", t.DataBlock, DefaultDataBlock, DefaultDataBlock},
+		{"DataTermination", t.DataTermination, DefaultDataTermination, DefaultDataTermination},
+		{"ServerIdle", t.ServerIdle, DefaultServerIdle, DefaultServerIdle},
+		{"Command", t.Command, DefaultCommand, 0},
+		{"TLSHandshake", t.TLSHandshake, DefaultTLSHandshake, 0},
+		{"RateGrace", t.RateGrace, DefaultRateGrace, 0},
+	}
 }
 
 // Validate returns a *TimeoutError for the first negative field, or nil.
 // Values below the RFC minimums are allowed (the RFC says SHOULD); BelowRFC
 // lists them.
 func (t Timeouts) Validate() error {
-	for _, f := range durationFields {
-		if d := *f.get(&t); d < 0 {
-			return &TimeoutError{Field: f.name, Value: int64(d)}
+	for _, f := range t.fields() {
+		if f.value < 0 {
+			return &TimeoutError{Field: f.name, Value: int64(f.value)}
 		}
 	}
 	if t.MinDataRate < 0 {
@@ -136,27 +138,37 @@ func (t Timeouts) Validate() error {
 // WithDefaults returns t with every zero or negative duration replaced by its
 // default, and a negative MinDataRate replaced by 0 (no floor). The helpers
 // below apply it themselves, so a Timeouts that failed Validate still gives
-// sane deadlines.
+// sane deadlines. It does not allocate.
 func (t Timeouts) WithDefaults() Timeouts {
-	for _, f := range durationFields {
-		if p := f.get(&t); *p <= 0 {
-			*p = f.def
-		}
-	}
-	if t.MinDataRate < 0 {
-		t.MinDataRate = 0
-	}
+	t.Greeting = orDefault(t.Greeting, DefaultGreeting)
+	t.Mail = orDefault(t.Mail, DefaultMail)
+	t.Rcpt = orDefault(t.Rcpt, DefaultRcpt)
+	t.DataInit = orDefault(t.DataInit, DefaultDataInit)
+	t.DataBlock = orDefault(t.DataBlock, DefaultDataBlock)
+	t.DataTermination = orDefault(t.DataTermination, DefaultDataTermination)
+	t.ServerIdle = orDefault(t.ServerIdle, DefaultServerIdle)
+	t.Command = orDefault(t.Command, DefaultCommand)
+	t.TLSHandshake = orDefault(t.TLSHandshake, DefaultTLSHandshake)
+	t.RateGrace = orDefault(t.RateGrace, DefaultRateGrace)
+	t.MinDataRate = max(t.MinDataRate, 0)
 	return t
+}
+
+// orDefault returns d, or def when d is zero or negative.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // BelowRFC returns the names of the fields whose value, after WithDefaults,
 // is below the minimum RFC 5321 section 4.5.3.2 says implementations SHOULD
 // use, or nil. A conformance report can print them; they are not errors.
 func (t Timeouts) BelowRFC() []string {
-	t = t.WithDefaults()
 	var out []string
-	for _, f := range durationFields {
-		if *f.get(&t) < f.rfcMin {
+	for _, f := range t.WithDefaults().fields() {
+		if f.value < f.rfcMin {
 			out = append(out, f.name)
 		}
 	}

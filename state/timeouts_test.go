@@ -218,3 +218,16 @@ func TestRateDuration(t *testing.T) {
 		assert.Equal(t, tt.want, rateDuration(tt.n, tt.rate), "rateDuration(%d, %d)", tt.n, tt.rate)
 	}
 }
+
+func TestTimeoutsAllocs(t *testing.T) {
+	tm := Timeouts{MinDataRate: 500, DataBlock: time.Minute}
+	var sink time.Time
+	allocs := testing.AllocsPerRun(100, func() {
+		sink = tm.DataDeadline(t0, 4096, t0.Add(time.Second))
+		sink = sink.Add(tm.For(StageRcpt))
+		sink = tm.IdleDeadline(sink)
+		sink = tm.ReplyDeadline(StageEndOfData, sink)
+	})
+	assert.Zero(t, allocs)
+	assert.False(t, sink.IsZero())
+}
