@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+
+	"github.com/smtpkit/smtpkit/tlsmode"
 )
 
 // Default timeouts: the minimum per-command values of RFC 5321 section
@@ -20,9 +22,9 @@ const (
 	// command. RFC 5321 4.5.3.2 sets "a timer ... for each SMTP command" but
 	// gives values only for MAIL, RCPT and DATA; the MAIL value is used.
 	DefaultCommand = 5 * time.Minute
-	// DefaultTLSHandshake bounds a STARTTLS handshake. RFC 3207 gives no
-	// value; the server idle timeout is used.
-	DefaultTLSHandshake = 5 * time.Minute
+	// DefaultTLSHandshake bounds a TLS handshake. RFC 3207 gives no value;
+	// it is the tlsmode drivers' bound, so the machine and driver agree.
+	DefaultTLSHandshake = tlsmode.DefaultHandshakeTimeout
 	// DefaultRateGrace is how long a body may take before the minimum data
 	// rate applies: one data block.
 	DefaultRateGrace = DefaultDataBlock

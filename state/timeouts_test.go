@@ -23,7 +23,7 @@ func TestDefaultTimeoutsMatchRFC(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, d.DataTermination, "4.5.3.2.6 DATA termination")
 	assert.Equal(t, 5*time.Minute, d.ServerIdle, "4.5.3.2.7 server timeout")
 	assert.Equal(t, 5*time.Minute, d.Command)
-	assert.Equal(t, 5*time.Minute, d.TLSHandshake)
+	assert.Equal(t, 30*time.Second, d.TLSHandshake, "tlsmode.DefaultHandshakeTimeout")
 	assert.Equal(t, 3*time.Minute, d.RateGrace)
 	assert.Zero(t, d.MinDataRate, "no rate floor by default")
 	require.NoError(t, d.Validate())
@@ -115,7 +115,7 @@ func TestTimeoutsFor(t *testing.T) {
 func TestTimeoutsDeadlines(t *testing.T) {
 	var d Timeouts
 	assert.Equal(t, t0.Add(5*time.Minute), d.IdleDeadline(t0))
-	assert.Equal(t, t0.Add(5*time.Minute), d.HandshakeDeadline(t0))
+	assert.Equal(t, t0.Add(30*time.Second), d.HandshakeDeadline(t0))
 	assert.Equal(t, t0.Add(2*time.Minute), d.ReplyDeadline(StageData, t0))
 	assert.Equal(t, t0.Add(10*time.Minute), d.ReplyDeadline(StageEndOfData, t0))
 	assert.True(t, d.ReplyDeadline(StageNone, t0).IsZero())
