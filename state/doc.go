@@ -24,6 +24,20 @@
 //     the file. ParseTranscript and Transcript.Append round-trip, and
 //     Recorder builds a Transcript from a test's writes. Golden files live
 //     in testdata/transcripts; go test ./state -update rewrites them.
+//   - replyrules.go: every reply answers a Stage (the greeting, a command,
+//     the end of a message; StageFor maps a verb). Stage.Allowed is the set
+//     of codes the RFCs list for it (RFC 5321 4.3.2 verbatim, plus
+//     500/501/421 for any command, 530 per RFC 4954 and RFC 3207, 502 for
+//     extension commands, and each extension's own list). Judge turns a
+//     received code into the client's Verdict (SPEC 2.4a): codes act by
+//     their first digit (RFC 5321 section 4.2), with the RFC's exceptions
+//     (421 closes, a 554 greeting means QUIT, EHLO refused means HELO,
+//     452/552 to RCPT are temporary, 2yz after the data makes the server
+//     responsible). Judgment.Listed and Problem say when a valid code is
+//     not one the RFC lists, which the Checker reports while the client
+//     still acts on it.
+//   - timeouts.go: the RFC 5321 4.5.3.2 timeouts and a minimum body data
+//     rate; every helper takes the time as an argument.
 //
 // The Server, Client and Checker machines come next; until then this
 // package has no API for running a session.
