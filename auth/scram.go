@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"strconv"
 	"strings"
@@ -114,6 +115,20 @@ const (
 // scramB64 is the base64 of SCRAM attributes (RFC 5802 section 7, which
 // refers to RFC 4648 section 4): padded, and strict about trailing bits.
 var scramB64 = base64.StdEncoding.Strict()
+
+// errBase64Break is what scramDecode returns for a CR or LF.
+var errBase64Break = errors.New("line break inside base64")
+
+// scramDecode decodes one base64 attribute value strictly. encoding/base64
+// skips CR and LF even in Strict mode, so "p=ab\rcd" would decode like
+// "p=abcd": two spellings of one proof or channel binding, where RFC 5802
+// section 7's base64 has exactly one. They are refused.
+func scramDecode(b []byte) ([]byte, error) {
+	if bytes.ContainsAny(b, "\r\n") {
+		return nil, errBase64Break
+	}
+	return scramB64.DecodeString(string(b))
+}
 
 // The server-error-value strings of RFC 5802 section 7 that this package
 // sends or recognises.

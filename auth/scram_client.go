@@ -316,7 +316,7 @@ func (c *scramClient) final(msg []byte) ([]byte, error) {
 	if !isSCRAMPrintable(nonce) || len(nonce) <= len(c.nonce) || !bytes.HasPrefix(nonce, c.nonce) {
 		return nil, c.fail(errorf(c.m.name, ErrServerNotVerified, "server nonce does not extend the client nonce (RFC 5802 section 5.1)"))
 	}
-	salt, err := scramB64.DecodeString(string(attrs[1].val))
+	salt, err := scramDecode(attrs[1].val)
 	if err != nil || len(salt) == 0 || len(salt) > scramMaxSalt {
 		return nil, c.malformed("salt is not base64 of 1 to 1024 octets")
 	}
@@ -368,7 +368,7 @@ func (c *scramClient) verify(msg []byte) ([]byte, error) {
 	if v, ok := checkSCRAMExtensions(attrs[1:]); !ok {
 		return nil, c.fail(scramFail(c.m.name, ErrMalformed, v, "bad extension in server-final-message (RFC 5802 section 5.1)"))
 	}
-	sig, err := scramB64.DecodeString(string(attrs[0].val))
+	sig, err := scramDecode(attrs[0].val)
 	// RFC 5802 section 5.1: the client verifies the ServerSignature; it is
 	// derived from the password, so compare in constant time.
 	if err != nil || subtle.ConstantTimeCompare(sig, c.serverSig) != 1 {

@@ -151,13 +151,13 @@ func ParseSCRAMCredentials(b []byte) (SCRAMHash, SCRAMCredentials, error) {
 	if c.Iterations, ok = parseSCRAMIterations(info[0]); !ok {
 		return bad("bad iteration count")
 	}
-	if c.Salt, err = scramB64.DecodeString(string(info[1])); err != nil {
+	if c.Salt, err = scramDecode(info[1]); err != nil {
 		return bad("bad base64 salt")
 	}
-	if c.StoredKey, err = scramB64.DecodeString(string(keys[0])); err != nil {
+	if c.StoredKey, err = scramDecode(keys[0]); err != nil {
 		return bad("bad base64 StoredKey")
 	}
-	if c.ServerKey, err = scramB64.DecodeString(string(keys[1])); err != nil {
+	if c.ServerKey, err = scramDecode(keys[1]); err != nil {
 		return bad("bad base64 ServerKey")
 	}
 	if !c.validFor(h) {

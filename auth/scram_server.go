@@ -360,7 +360,7 @@ func (s *scramServer) clientFinal(ctx context.Context, msg []byte) ([]byte, erro
 	if v, ok := checkSCRAMExtensions(attrs[2 : n-1]); !ok {
 		return nil, s.refuse(ErrMalformed, v, "bad extension in client-final-message (RFC 5802 section 5.1)")
 	}
-	cbind, err := scramB64.DecodeString(string(attrs[0].val))
+	cbind, err := scramDecode(attrs[0].val)
 	if err != nil {
 		return nil, s.refuse(ErrMalformed, scramErrInvalidEncoding, "c= is not base64 (RFC 5802 section 7)")
 	}
@@ -375,7 +375,7 @@ func (s *scramServer) clientFinal(ctx context.Context, msg []byte) ([]byte, erro
 		return nil, s.refuse(ErrMalformed, scramErrOther, "nonce differs from the server-first-message's (RFC 5802 section 5.1)")
 	}
 	h := s.m.cfg.Hash
-	proof, err := scramB64.DecodeString(string(attrs[n-1].val))
+	proof, err := scramDecode(attrs[n-1].val)
 	if err != nil || len(proof) != h.size() {
 		return nil, s.refuse(ErrMalformed, scramErrInvalidEncoding, "p= is not base64 of a hash-sized proof (RFC 5802 section 7)")
 	}

@@ -254,6 +254,13 @@ func ParseAuthResponse(line []byte) (b64 []byte, cancel bool, err error) {
 // section 4 and 8: a client or server that cannot decode MUST fail the
 // exchange, so nothing lenient is accepted).
 func DecodeBase64(dst, b64 []byte) ([]byte, error) {
+	// encoding/base64 skips CR and LF even in Strict mode; checkBase64
+	// refuses them, and every other octet outside the alphabet, first.
+	if i := checkBase64(b64); i >= 0 && i < len(b64) {
+		e := errAt("base64", i, "RFC 4954 4", "not strict base64", ErrSyntax)
+		e.Code, e.Enhanced = reply.CodeParamSyntaxError, reply.E(5, 5, 2)
+		return dst, e
+	}
 	out, err := strictBase64.AppendDecode(dst, b64)
 	if err != nil {
 		off := 0

@@ -174,6 +174,14 @@ func TestParseAuthResponse(t *testing.T) {
 	// Padding bits must be zero: "dGVzdB==" has stray bits.
 	_, err = DecodeBase64(nil, []byte("dGVzdB=="))
 	assert.ErrorIs(t, err, ErrSyntax)
+	// encoding/base64 would skip CR and LF: DecodeBase64 must not.
+	for _, bad := range []string{"dGVz\r\ndA==", "dGVzdA\n==", "\rdGVzdA==", "dGVzdA==\n"} {
+		_, err = DecodeBase64(nil, []byte(bad))
+		assert.ErrorIs(t, err, ErrSyntax, "%q", bad)
+	}
+	out, err := DecodeBase64([]byte("x"), []byte("dGVzdA=="))
+	require.NoError(t, err)
+	assert.Equal(t, "xtest", string(out))
 }
 
 func TestDecodeXAttrs(t *testing.T) {
