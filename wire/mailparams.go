@@ -541,9 +541,18 @@ func (t MTRK) appendTo(dst []byte) ([]byte, error) {
 	if t.HasTimeout && t.Timeout > max9Digits {
 		return dst, errAt("MTRK", 0, "RFC 3885", "MTRK timeout over 9 digits", ErrBadParamValue)
 	}
-	// The certifier must read back as itself: not empty, xtext, and not
-	// ending in ":" and digits that would be taken for a timeout.
-	if got, bad, reason := parseMTRK(t.Certifier); bad >= 0 || got.HasTimeout {
+	// The certifier must read back as itself: not empty and xtext; and,
+	// when no timeout follows it, not ending in ":" and digits that would
+	// be taken for one. With a timeout, the ":" written before it is the
+	// last one, so a certifier such as ":0" reads back whole.
+	if t.HasTimeout {
+		if len(t.Certifier) == 0 {
+			return dst, errAt("MTRK", 0, "RFC 3885", "empty MTRK certifier", ErrBadParamValue)
+		}
+		if bad, reason := checkXtext(t.Certifier); bad >= 0 {
+			return dst, errAt("MTRK", bad, "RFC 3885", reason, ErrBadParamValue)
+		}
+	} else if got, bad, reason := parseMTRK(t.Certifier); bad >= 0 || got.HasTimeout {
 		if bad < 0 {
 			bad, reason = 0, "MTRK certifier ends like a timeout"
 		}

@@ -112,6 +112,7 @@ func TestDecodeMailParams(t *testing.T) {
 		{name: "MTRK", text: "MTRK=my-certifier", want: MailParams{MTRK: MTRK{Certifier: b("my-certifier")}}},
 		{name: "MTRK with timeout", text: "MTRK=cert:1234", want: MailParams{MTRK: MTRK{Certifier: b("cert"), Timeout: 1234, HasTimeout: true}}},
 		{name: "MTRK colon in certifier", text: "MTRK=a:b", want: MailParams{MTRK: MTRK{Certifier: b("a:b")}}},
+		{name: "MTRK certifier ending like a timeout, then a timeout", text: "MTRK=:0:0", want: MailParams{MTRK: MTRK{Certifier: b(":0"), HasTimeout: true}}},
 		{name: "MTRK empty certifier", text: "MTRK=:60", wantErr: ErrBadParamValue, errOff: 5},
 		{name: "MTRK bad xtext", text: "MTRK=a+1", wantErr: ErrBadParamValue, errOff: 6},
 		// REQUIRETLS, CONPERM: no value.
