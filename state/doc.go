@@ -36,6 +36,8 @@
 //     responsible). Judgment.Listed and Problem say when a valid code is
 //     not one the RFC lists, which the Checker reports while the client
 //     still acts on it.
+//   - codeset.go: CodeSet, the bitset of reply codes 200-599 that
+//     Stage.Allowed returns.
 //   - timeouts.go: the RFC 5321 4.5.3.2 timeouts and a minimum body data
 //     rate; every helper takes the time as an argument.
 //
