@@ -20,7 +20,7 @@
 //     "S: " lines add CRLF, "C+ " lines add nothing; \r \n \t \\ \xHH
 //     escapes write bare CR, bare LF and NUL; lines of one side in a row
 //     are one write and "-- flush" separates two; "-- TLS", "-- close C",
-//     "-- eof S" and "-- wait 5m" mark events; "# key: value" lines open
+//     "-- eof S" and "-- wait 5m" mark steps; "# key: value" lines open
 //     the file. ParseTranscript and Transcript.Append round-trip, and
 //     Recorder builds a Transcript from a test's writes. Golden files live
 //     in testdata/transcripts; go test ./state -update rewrites them.

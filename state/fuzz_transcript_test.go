@@ -81,8 +81,8 @@ func FuzzTranscriptRecord(f *testing.F) {
 			f.Fatal(err)
 		}
 		var data, script []byte
-		for _, e := range tr.Events {
-			for len(e.Data) > 0 && e.Kind == EventData {
+		for _, e := range tr.Steps {
+			for len(e.Data) > 0 && e.Kind == StepData {
 				n := min(len(e.Data), 31)
 				data = append(data, e.Data[:n]...)
 				e.Data = e.Data[n:]
@@ -92,7 +92,7 @@ func FuzzTranscriptRecord(f *testing.F) {
 				}
 				script = append(script, byte(n-1)<<3|op)
 			}
-			if e.Kind == EventTLS {
+			if e.Kind == StepTLS {
 				script = append(script, 6)
 			}
 		}

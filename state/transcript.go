@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// This file holds the golden transcript values: Side, EventKind, Event,
+// This file holds the golden transcript values: Side, StepKind, Step,
 // Meta, Transcript with its accessors, TranscriptError and the Recorder.
 // The text form (ParseTranscript and Transcript.Append) is in
 // transcript_format.go.
@@ -59,55 +59,55 @@ func (s Side) letter() byte {
 	return 0
 }
 
-// EventKind says what an Event records. The zero value, EventNone, records
+// StepKind says what a Step records. The zero value, StepNone, records
 // nothing and is left out of the text form.
-type EventKind uint8
+type StepKind uint8
 
-// The kinds of transcript events, with their text form.
+// The kinds of transcript steps, with their text form.
 const (
-	EventNone EventKind = iota
-	// EventData is one write of Side: Data holds its exact bytes. Text:
+	StepNone StepKind = iota
+	// StepData is one write of Side: Data holds its exact bytes. Text:
 	// consecutive "C: " / "C+ " (or "S: " / "S+ ") lines.
-	EventData
-	// EventTLS is the TLS handshake after a STARTTLS 220 reply (RFC 3207
+	StepData
+	// StepTLS is the TLS handshake after a STARTTLS 220 reply (RFC 3207
 	// section 4.2): both sides switch from then on. Text: "-- TLS".
-	EventTLS
-	// EventClose is Side closing the connection. Text: "-- close C".
-	EventClose
-	// EventEOF is Side ending its half of the stream (a half-close; it
+	StepTLS
+	// StepClose is Side closing the connection. Text: "-- close C".
+	StepClose
+	// StepEOF is Side ending its half of the stream (a half-close; it
 	// may still read). Text: "-- eof C".
-	EventEOF
-	// EventWait is time passing with nothing said, for timeout tests
+	StepEOF
+	// StepWait is time passing with nothing said, for timeout tests
 	// (RFC 5321 section 4.5.3.2). Wait holds the time. Text: "-- wait 5m".
-	EventWait
-	// EventComment is a comment line starting with "#" or a blank line;
+	StepWait
+	// StepComment is a comment line starting with "#" or a blank line;
 	// Data holds the line as written, without its line feed.
-	EventComment
+	StepComment
 )
 
 var eventKindNames = [...]string{"none", "data", "tls", "close", "eof", "wait", "comment"}
 
 // String returns the kind's lower-case name, such as "data" or "tls"; an
-// unknown value gives "EventKind(n)".
-func (k EventKind) String() string {
+// unknown value gives "StepKind(n)".
+func (k StepKind) String() string {
 	if int(k) < len(eventKindNames) {
 		return eventKindNames[k]
 	}
-	return "EventKind(" + strconv.Itoa(int(k)) + ")"
+	return "StepKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Event is one step of a transcript: a write, the TLS switch, a close, an
+// Step is one step of a transcript: a write, the TLS switch, a close, an
 // end of stream, a wait or a comment.
-type Event struct {
+type Step struct {
 	// Kind says which fields matter.
-	Kind EventKind
-	// Side is the writer of EventData and the party of EventClose and
-	// EventEOF; SideNone for the other kinds.
+	Kind StepKind
+	// Side is the writer of StepData and the party of StepClose and
+	// StepEOF; SideNone for the other kinds.
 	Side Side
-	// Data holds the exact bytes of one write (EventData), CRLFs
-	// included, or the line of an EventComment.
+	// Data holds the exact bytes of one write (StepData), CRLFs
+	// included, or the line of an StepComment.
 	Data []byte
-	// Wait is the time that passes (EventWait).
+	// Wait is the time that passes (StepWait).
 	Wait time.Duration
 	// Line is the 1-based line of the text where the event starts, or 0
 	// for an event that was not parsed.
@@ -135,8 +135,8 @@ type Meta struct {
 type Transcript struct {
 	// Header holds the "# key: value" lines that open the text, in order.
 	Header []Meta
-	// Events holds the session's events in order.
-	Events []Event
+	// Steps holds the session's events in order.
+	Steps []Step
 }
 
 // Meta returns the value of the first header entry whose key is key, and
@@ -154,8 +154,8 @@ func (t *Transcript) Meta(key string) (string, bool) {
 // a new slice: the stream the peer reads.
 func (t *Transcript) Bytes(side Side) []byte {
 	var out []byte
-	for _, e := range t.Events {
-		if e.Kind == EventData && e.Side == side {
+	for _, e := range t.Steps {
+		if e.Kind == StepData && e.Side == side {
 			out = append(out, e.Data...)
 		}
 	}
@@ -167,26 +167,26 @@ func (t *Transcript) Bytes(side Side) []byte {
 // RFC 3030 chunking depend on them). The slices alias t.
 func (t *Transcript) Writes(side Side) [][]byte {
 	var out [][]byte
-	for _, e := range t.Events {
-		if e.Kind == EventData && e.Side == side {
+	for _, e := range t.Steps {
+		if e.Kind == StepData && e.Side == side {
 			out = append(out, e.Data)
 		}
 	}
 	return out
 }
 
-// SplitTLS returns the bytes side wrote before the first EventTLS (in
+// SplitTLS returns the bytes side wrote before the first StepTLS (in
 // clear) and after it (inside TLS), each in a new slice. Bytes after a
-// second EventTLS stay in secure. Without an EventTLS, secure is nil.
+// second StepTLS stay in secure. Without an StepTLS, secure is nil.
 func (t *Transcript) SplitTLS(side Side) (clear, secure []byte) {
 	inTLS := false
-	for _, e := range t.Events {
+	for _, e := range t.Steps {
 		switch {
-		case e.Kind == EventTLS:
+		case e.Kind == StepTLS:
 			inTLS = true
-		case e.Kind == EventData && e.Side == side && inTLS:
+		case e.Kind == StepData && e.Side == side && inTLS:
 			secure = append(secure, e.Data...)
-		case e.Kind == EventData && e.Side == side:
+		case e.Kind == StepData && e.Side == side:
 			clear = append(clear, e.Data...)
 		}
 	}
@@ -212,7 +212,7 @@ func (e *TranscriptError) Error() string {
 }
 
 // Recorder builds a Transcript from the byte exchanges of a test: each
-// Client or Server call is one write, kept as its own EventData, so the
+// Client or Server call is one write, kept as its own StepData, so the
 // text shows every write boundary ("-- flush" between two writes of the
 // same side). A zero Recorder is ready to use; it is not safe for
 // concurrent use.
@@ -236,11 +236,11 @@ func (r *Recorder) Comment(text string) {
 	if text != "" {
 		line = "# " + strings.NewReplacer("\r", " ", "\n", " ").Replace(text)
 	}
-	if key, value, ok := parseMetaLine([]byte(line)); ok && len(r.t.Events) == 0 {
+	if key, value, ok := parseMetaLine([]byte(line)); ok && len(r.t.Steps) == 0 {
 		r.Meta(key, value)
 		return
 	}
-	r.add(Event{Kind: EventComment, Data: []byte(line)})
+	r.add(Step{Kind: StepComment, Data: []byte(line)})
 }
 
 // Write records one write of side. The Recorder copies p; the caller may
@@ -249,7 +249,7 @@ func (r *Recorder) Write(side Side, p []byte) {
 	if len(p) == 0 || side.letter() == 0 {
 		return
 	}
-	r.add(Event{Kind: EventData, Side: side, Data: bytes.Clone(p)})
+	r.add(Step{Kind: StepData, Side: side, Data: bytes.Clone(p)})
 }
 
 // Client records one write of the client (see Write).
@@ -260,12 +260,12 @@ func (r *Recorder) Server(p []byte) { r.Write(SideServer, p) }
 
 // TLS records the TLS handshake that follows a STARTTLS 220 reply
 // (RFC 3207 section 4.2).
-func (r *Recorder) TLS() { r.add(Event{Kind: EventTLS}) }
+func (r *Recorder) TLS() { r.add(Step{Kind: StepTLS}) }
 
 // Close records side closing the connection; SideNone records nothing.
 func (r *Recorder) Close(side Side) {
 	if side.letter() != 0 {
-		r.add(Event{Kind: EventClose, Side: side})
+		r.add(Step{Kind: StepClose, Side: side})
 	}
 }
 
@@ -273,7 +273,7 @@ func (r *Recorder) Close(side Side) {
 // nothing.
 func (r *Recorder) EOF(side Side) {
 	if side.letter() != 0 {
-		r.add(Event{Kind: EventEOF, Side: side})
+		r.add(Step{Kind: StepEOF, Side: side})
 	}
 }
 
@@ -281,17 +281,17 @@ func (r *Recorder) EOF(side Side) {
 // nothing.
 func (r *Recorder) Wait(d time.Duration) {
 	if d > 0 {
-		r.add(Event{Kind: EventWait, Wait: d})
+		r.add(Step{Kind: StepWait, Wait: d})
 	}
 }
 
-func (r *Recorder) add(e Event) { r.t.Events = append(r.t.Events, e) }
+func (r *Recorder) add(e Step) { r.t.Steps = append(r.t.Steps, e) }
 
 // Transcript returns what was recorded so far. The Recorder may go on
 // recording; what it records later does not show in the returned value.
 func (r *Recorder) Transcript() *Transcript {
 	return &Transcript{
 		Header: slices.Clip(r.t.Header),
-		Events: slices.Clip(r.t.Events),
+		Steps: slices.Clip(r.t.Steps),
 	}
 }

@@ -17,7 +17,7 @@ import (
 // in LF; the text holds no CR (write \r). Each line is one of:
 //
 //	# key: value     header: the "# key: value" lines that open the text
-//	# any text       a comment (after the header); kept in Events
+//	# any text       a comment (after the header); kept in Steps
 //	(blank)          a blank line; kept as a comment
 //	C: text          the client sends text followed by CRLF
 //	S: text          the server sends text followed by CRLF
@@ -36,7 +36,7 @@ import (
 // bare LF. Message content is written as it travels, dot-stuffed (RFC 5321
 // section 4.5.2).
 //
-// Consecutive data lines of one side form one write (an EventData): a
+// Consecutive data lines of one side form one write (an StepData): a
 // pipelined group (RFC 2920) is written as lines in a row. Any other line,
 // comments included, ends the write; "-- flush" ends it and must stand
 // between two data lines of the same side, as when the client sends two
@@ -72,7 +72,7 @@ type transcriptParser struct {
 	t *Transcript
 	// body is set once a line that is not "# key: value" was seen.
 	body bool
-	// open is the index in t.Events of the write the next data line of
+	// open is the index in t.Steps of the write the next data line of
 	// the same side extends, or -1.
 	open int
 	// flush is the line of a "-- flush" waiting for its next write, and
@@ -107,13 +107,13 @@ func (p *transcriptParser) line(n int, line []byte) error {
 		if p.open < 0 {
 			return p.fail(n, "-- flush must stand between two writes of the same side")
 		}
-		p.flush, p.flushSide, p.open = n, p.t.Events[p.open].Side, -1
+		p.flush, p.flushSide, p.open = n, p.t.Steps[p.open].Side, -1
 		return nil
 	}
 	p.open = -1
 	switch {
 	case len(line) == 0 || line[0] == '#':
-		p.t.Events = append(p.t.Events, Event{Kind: EventComment, Data: bytes.Clone(line), Line: n})
+		p.t.Steps = append(p.t.Steps, Step{Kind: StepComment, Data: bytes.Clone(line), Line: n})
 		return nil
 	case bytes.HasPrefix(line, []byte("-- ")):
 		return p.marker(n, string(line[3:]))
@@ -145,11 +145,11 @@ func (p *transcriptParser) data(n int, line []byte) error {
 		return p.fail(p.flush, "-- flush must stand between two writes of the same side")
 	}
 	p.flush = 0
-	if p.open < 0 || p.t.Events[p.open].Side != side {
-		p.t.Events = append(p.t.Events, Event{Kind: EventData, Side: side, Line: n})
-		p.open = len(p.t.Events) - 1
+	if p.open < 0 || p.t.Steps[p.open].Side != side {
+		p.t.Steps = append(p.t.Steps, Step{Kind: StepData, Side: side, Line: n})
+		p.open = len(p.t.Steps) - 1
 	}
-	e := &p.t.Events[p.open]
+	e := &p.t.Steps[p.open]
 	var err error
 	if e.Data, err = unescapeTranscript(e.Data, text); err != nil {
 		return p.fail(n, err.Error())
@@ -164,17 +164,17 @@ func (p *transcriptParser) data(n int, line []byte) error {
 func (p *transcriptParser) marker(n int, word string) error {
 	switch word {
 	case "TLS":
-		p.t.Events = append(p.t.Events, Event{Kind: EventTLS, Line: n})
+		p.t.Steps = append(p.t.Steps, Step{Kind: StepTLS, Line: n})
 		return nil
 	case "close C", "close S", "eof C", "eof S":
-		kind, side := EventClose, SideClient
+		kind, side := StepClose, SideClient
 		if word[0] == 'e' {
-			kind = EventEOF
+			kind = StepEOF
 		}
 		if word[len(word)-1] == 'S' {
 			side = SideServer
 		}
-		p.t.Events = append(p.t.Events, Event{Kind: kind, Side: side, Line: n})
+		p.t.Steps = append(p.t.Steps, Step{Kind: kind, Side: side, Line: n})
 		return nil
 	}
 	if d, ok := strings.CutPrefix(word, "wait "); ok {
@@ -182,7 +182,7 @@ func (p *transcriptParser) marker(n int, word string) error {
 		if err != nil || w <= 0 {
 			return p.fail(n, "-- wait needs a Go duration over zero, such as 5m or 90s")
 		}
-		p.t.Events = append(p.t.Events, Event{Kind: EventWait, Wait: w, Line: n})
+		p.t.Steps = append(p.t.Steps, Step{Kind: StepWait, Wait: w, Line: n})
 		return nil
 	}
 	return p.fail(n, "unknown marker; want -- flush, TLS, close C|S, eof C|S or wait <duration>")
@@ -283,7 +283,7 @@ func unhex(c byte) int {
 //
 // Append leaves out events that carry nothing: an empty write, a write,
 // close or end of stream without a side, a wait of zero or less, and
-// EventNone or unknown kinds. Line breaks in header values and comments
+// StepNone or unknown kinds. Line breaks in header values and comments
 // become spaces, and a comment that does not start with "#" gets "# ".
 func (t *Transcript) Append(dst []byte) []byte {
 	for _, m := range t.Header {
@@ -297,10 +297,10 @@ func (t *Transcript) Append(dst []byte) []byte {
 		dst = append(dst, '\n')
 	}
 	lastWrite := SideNone // side of the previous line if it was data
-	for _, e := range t.Events {
+	for _, e := range t.Steps {
 		letter := e.Side.letter()
 		switch e.Kind {
-		case EventData:
+		case StepData:
 			if letter == 0 || len(e.Data) == 0 {
 				continue
 			}
@@ -310,24 +310,24 @@ func (t *Transcript) Append(dst []byte) []byte {
 			dst = appendWrite(dst, letter, e.Data)
 			lastWrite = e.Side
 			continue
-		case EventTLS:
+		case StepTLS:
 			dst = append(dst, "-- TLS\n"...)
-		case EventClose, EventEOF:
+		case StepClose, StepEOF:
 			if letter == 0 {
 				continue
 			}
 			word := "-- close "
-			if e.Kind == EventEOF {
+			if e.Kind == StepEOF {
 				word = "-- eof "
 			}
 			dst = append(append(dst, word...), letter, '\n')
-		case EventWait:
+		case StepWait:
 			if e.Wait <= 0 {
 				continue
 			}
 			dst = append(append(dst, "-- wait "...), formatWait(e.Wait)...)
 			dst = append(dst, '\n')
-		case EventComment:
+		case StepComment:
 			if len(e.Data) > 0 && e.Data[0] != '#' {
 				dst = append(dst, "# "...)
 			}

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func dataEvent(side Side, data string, line int) Event {
-	return Event{Kind: EventData, Side: side, Data: []byte(data), Line: line}
+func dataEvent(side Side, data string, line int) Step {
+	return Step{Kind: StepData, Side: side, Data: []byte(data), Line: line}
 }
 
 func TestParseTranscriptEvents(t *testing.T) {
@@ -20,7 +20,7 @@ func TestParseTranscriptEvents(t *testing.T) {
 		name   string
 		text   string
 		header []Meta
-		events []Event
+		events []Step
 	}{
 		{name: "empty"},
 		{
@@ -31,7 +31,7 @@ func TestParseTranscriptEvents(t *testing.T) {
 		{
 			name: "lines of one side are one write",
 			text: "S: 220 x\nC: MAIL FROM:<a@b>\nC: RCPT TO:<c@d>\nC: DATA\nS: 250 OK\n",
-			events: []Event{
+			events: []Step{
 				dataEvent(SideServer, "220 x\r\n", 1),
 				dataEvent(SideClient, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n", 2),
 				dataEvent(SideServer, "250 OK\r\n", 5),
@@ -40,7 +40,7 @@ func TestParseTranscriptEvents(t *testing.T) {
 		{
 			name: "flush splits a write",
 			text: "C: NOOP\n-- flush\nC: NOOP\n",
-			events: []Event{
+			events: []Step{
 				dataEvent(SideClient, "NOOP\r\n", 1),
 				dataEvent(SideClient, "NOOP\r\n", 3),
 			},
@@ -48,7 +48,7 @@ func TestParseTranscriptEvents(t *testing.T) {
 		{
 			name: "a line across two writes",
 			text: "C+ RCPT TO:<bob@exa\n-- flush\nC: mple.org>\n",
-			events: []Event{
+			events: []Step{
 				dataEvent(SideClient, "RCPT TO:<bob@exa", 1),
 				dataEvent(SideClient, "mple.org>\r\n", 3),
 			},
@@ -56,64 +56,64 @@ func TestParseTranscriptEvents(t *testing.T) {
 		{
 			name:   "C+ joins the next line without CRLF",
 			text:   "C+ DATA\\n\nC+ BDAT 1\nC: x\n",
-			events: []Event{dataEvent(SideClient, "DATA\nBDAT 1x\r\n", 1)},
+			events: []Step{dataEvent(SideClient, "DATA\nBDAT 1x\r\n", 1)},
 		},
 		{
 			name:   "empty lines and leading spaces",
 			text:   "C:\nC: \nC:     05:33:29 -0700\n",
-			events: []Event{dataEvent(SideClient, "\r\n\r\n    05:33:29 -0700\r\n", 1)},
+			events: []Step{dataEvent(SideClient, "\r\n\r\n    05:33:29 -0700\r\n", 1)},
 		},
 		{
 			name:   "escapes",
 			text:   `C+ a\\b\r\n\t\x00\x7F\xfFz` + "\n",
-			events: []Event{dataEvent(SideClient, "a\\b\r\n\t\x00\x7f\xffz", 1)},
+			events: []Step{dataEvent(SideClient, "a\\b\r\n\t\x00\x7f\xffz", 1)},
 		},
 		{
 			name:   "raw bytes are taken verbatim",
 			text:   "S: 250 naïve\ttab \x01\n",
-			events: []Event{dataEvent(SideServer, "250 naïve\ttab \x01\r\n", 1)},
+			events: []Step{dataEvent(SideServer, "250 naïve\ttab \x01\r\n", 1)},
 		},
 		{
 			name:   "smuggling sequence",
 			text:   `C: \r\n.\r` + "\n",
-			events: []Event{dataEvent(SideClient, "\r\n.\r\r\n", 1)},
+			events: []Step{dataEvent(SideClient, "\r\n.\r\r\n", 1)},
 		},
 		{
 			name: "markers",
 			text: "-- TLS\n-- close C\n-- close S\n-- eof C\n-- eof S\n-- wait 5m\n-- wait 1h0m30s\n-- wait 250ms\n",
-			events: []Event{
-				{Kind: EventTLS, Line: 1},
-				{Kind: EventClose, Side: SideClient, Line: 2},
-				{Kind: EventClose, Side: SideServer, Line: 3},
-				{Kind: EventEOF, Side: SideClient, Line: 4},
-				{Kind: EventEOF, Side: SideServer, Line: 5},
-				{Kind: EventWait, Wait: 5 * time.Minute, Line: 6},
-				{Kind: EventWait, Wait: time.Hour + 30*time.Second, Line: 7},
-				{Kind: EventWait, Wait: 250 * time.Millisecond, Line: 8},
+			events: []Step{
+				{Kind: StepTLS, Line: 1},
+				{Kind: StepClose, Side: SideClient, Line: 2},
+				{Kind: StepClose, Side: SideServer, Line: 3},
+				{Kind: StepEOF, Side: SideClient, Line: 4},
+				{Kind: StepEOF, Side: SideServer, Line: 5},
+				{Kind: StepWait, Wait: 5 * time.Minute, Line: 6},
+				{Kind: StepWait, Wait: time.Hour + 30*time.Second, Line: 7},
+				{Kind: StepWait, Wait: 250 * time.Millisecond, Line: 8},
 			},
 		},
 		{
 			name:   "comments end the header and a write",
 			text:   "# a: 1\n\n# b: 2\nC: NOOP\n# between\nC: NOOP\n#\n",
 			header: []Meta{{"a", "1"}},
-			events: []Event{
-				{Kind: EventComment, Data: []byte{}, Line: 2},
-				{Kind: EventComment, Data: []byte("# b: 2"), Line: 3},
+			events: []Step{
+				{Kind: StepComment, Data: []byte{}, Line: 2},
+				{Kind: StepComment, Data: []byte("# b: 2"), Line: 3},
 				dataEvent(SideClient, "NOOP\r\n", 4),
-				{Kind: EventComment, Data: []byte("# between"), Line: 5},
+				{Kind: StepComment, Data: []byte("# between"), Line: 5},
 				dataEvent(SideClient, "NOOP\r\n", 6),
-				{Kind: EventComment, Data: []byte("#"), Line: 7},
+				{Kind: StepComment, Data: []byte("#"), Line: 7},
 			},
 		},
 		{
 			name:   "header lines that are not key: value are comments",
 			text:   "# two words: no\n# key:no-space\n",
-			events: []Event{{Kind: EventComment, Data: []byte("# two words: no"), Line: 1}, {Kind: EventComment, Data: []byte("# key:no-space"), Line: 2}},
+			events: []Step{{Kind: StepComment, Data: []byte("# two words: no"), Line: 1}, {Kind: StepComment, Data: []byte("# key:no-space"), Line: 2}},
 		},
 		{
 			name:   "no final newline",
 			text:   "S: 220 x",
-			events: []Event{dataEvent(SideServer, "220 x\r\n", 1)},
+			events: []Step{dataEvent(SideServer, "220 x\r\n", 1)},
 		},
 	}
 	for _, tt := range tests {
@@ -121,7 +121,7 @@ func TestParseTranscriptEvents(t *testing.T) {
 			tr, err := ParseTranscript([]byte(tt.text))
 			require.NoError(t, err)
 			assert.Equal(t, tt.header, tr.Header)
-			assert.Equal(t, tt.events, tr.Events)
+			assert.Equal(t, tt.events, tr.Steps)
 		})
 	}
 }
@@ -177,35 +177,35 @@ func TestTranscriptAppend(t *testing.T) {
 		{name: "empty", want: ""},
 		{
 			name: "lines split on CRLF and bare LF",
-			tr: Transcript{Events: []Event{
+			tr: Transcript{Steps: []Step{
 				dataEvent(SideClient, "DATA\r\nSubject: x\r\n\r\nhi\n.\nMAIL FROM:<>\r\n.\r\n", 0),
 			}},
 			want: "C: DATA\nC: Subject: x\nC:\nC+ hi\\n\nC+ .\\n\nC: MAIL FROM:<>\nC: .\n",
 		},
 		{
 			name: "bytes after the last line break go on a + line",
-			tr:   Transcript{Events: []Event{dataEvent(SideServer, "250 OK\r\n250 OK\r", 0)}},
+			tr:   Transcript{Steps: []Step{dataEvent(SideServer, "250 OK\r\n250 OK\r", 0)}},
 			want: "S: 250 OK\nS+ 250 OK\\r\n",
 		},
 		{
 			name: "escapes",
-			tr: Transcript{Events: []Event{
+			tr: Transcript{Steps: []Step{
 				dataEvent(SideClient, "a\\b\tc\x00\x1f\x7f\xff caf\xc3 naïve \u00a0\u202e\r\n", 0),
 			}},
 			want: `C: a\\b\tc\x00\x1f\x7f\xff caf\xc3 naïve \xc2\xa0\xe2\x80\xae` + "\n",
 		},
 		{
 			name: "a space that ends a line",
-			tr:   Transcript{Events: []Event{dataEvent(SideServer, "334 \r\n  \r\n ", 0)}},
+			tr:   Transcript{Steps: []Step{dataEvent(SideServer, "334 \r\n  \r\n ", 0)}},
 			want: "S: 334\\x20\nS:  \\x20\nS+ \\x20\n",
 		},
 		{
 			name: "flush only between writes of one side",
-			tr: Transcript{Events: []Event{
+			tr: Transcript{Steps: []Step{
 				dataEvent(SideClient, "MAIL FROM:<a@b>\r\n", 0),
 				dataEvent(SideClient, "RCPT TO:<c@d>\r\n", 0),
 				dataEvent(SideServer, "250 OK\r\n", 0),
-				{Kind: EventComment, Data: []byte("# x")},
+				{Kind: StepComment, Data: []byte("# x")},
 				dataEvent(SideServer, "250 OK\r\n", 0),
 			}},
 			want: "C: MAIL FROM:<a@b>\n-- flush\nC: RCPT TO:<c@d>\nS: 250 OK\n# x\nS: 250 OK\n",
@@ -214,26 +214,26 @@ func TestTranscriptAppend(t *testing.T) {
 			name: "markers",
 			tr: Transcript{
 				Header: []Meta{{"rfc", "RFC 3207"}, {"empty", ""}},
-				Events: []Event{
-					{Kind: EventTLS},
-					{Kind: EventWait, Wait: 90 * time.Second},
-					{Kind: EventEOF, Side: SideClient},
-					{Kind: EventClose, Side: SideServer},
+				Steps: []Step{
+					{Kind: StepTLS},
+					{Kind: StepWait, Wait: 90 * time.Second},
+					{Kind: StepEOF, Side: SideClient},
+					{Kind: StepClose, Side: SideServer},
 				},
 			},
 			want: "# rfc: RFC 3207\n# empty:\n-- TLS\n-- wait 1m30s\n-- eof C\n-- close S\n",
 		},
 		{
 			name: "events that carry nothing are left out",
-			tr: Transcript{Events: []Event{
+			tr: Transcript{Steps: []Step{
 				dataEvent(SideClient, "NOOP\r\n", 0),
-				{Kind: EventNone},
+				{Kind: StepNone},
 				dataEvent(SideClient, "", 0),
 				dataEvent(SideNone, "x", 0),
-				{Kind: EventClose},
-				{Kind: EventEOF, Side: Side(9)},
-				{Kind: EventWait},
-				{Kind: EventKind(99)},
+				{Kind: StepClose},
+				{Kind: StepEOF, Side: Side(9)},
+				{Kind: StepWait},
+				{Kind: StepKind(99)},
 				dataEvent(SideClient, "NOOP\r\n", 0),
 			}},
 			want: "C: NOOP\n-- flush\nC: NOOP\n",
@@ -242,7 +242,7 @@ func TestTranscriptAppend(t *testing.T) {
 			name: "line breaks in header and comments become spaces",
 			tr: Transcript{
 				Header: []Meta{{"k", "a\nC: QUIT"}},
-				Events: []Event{{Kind: EventComment, Data: []byte("no hash\r\nC: QUIT")}, {Kind: EventComment}},
+				Steps: []Step{{Kind: StepComment, Data: []byte("no hash\r\nC: QUIT")}, {Kind: StepComment}},
 			},
 			want: "# k: a C: QUIT\n# no hash  C: QUIT\n\n",
 		},
@@ -259,7 +259,7 @@ func TestTranscriptAppend(t *testing.T) {
 }
 
 func TestTranscriptAppendKeepsDst(t *testing.T) {
-	tr := Transcript{Events: []Event{dataEvent(SideClient, "QUIT\r\n", 0)}}
+	tr := Transcript{Steps: []Step{dataEvent(SideClient, "QUIT\r\n", 0)}}
 	assert.Equal(t, "prefix\nC: QUIT\n", string(tr.Append([]byte("prefix\n"))))
 	assert.Equal(t, "C: QUIT\n", tr.String())
 }
@@ -317,8 +317,8 @@ func TestTranscriptRFC5321D1(t *testing.T) {
 	assert.Equal(t, strings.Join(client, ""), string(tr.Bytes(SideClient)))
 	assert.Equal(t, strings.Join(server, ""), string(tr.Bytes(SideServer)))
 	// The first server line is line 8, after the header and comments.
-	assert.Equal(t, 8, tr.Events[5].Line)
-	assert.Equal(t, EventData, tr.Events[5].Kind)
+	assert.Equal(t, 8, tr.Steps[5].Line)
+	assert.Equal(t, StepData, tr.Steps[5].Kind)
 }
 
 func TestFormatWait(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 // sameTranscript reports whether a and b hold the same header and events,
 // line numbers aside (an empty Data equals a nil one).
 func sameTranscript(a, b *Transcript) bool {
-	if len(a.Header) != len(b.Header) || len(a.Events) != len(b.Events) {
+	if len(a.Header) != len(b.Header) || len(a.Steps) != len(b.Steps) {
 		return false
 	}
 	for i := range a.Header {
@@ -20,8 +20,8 @@ func sameTranscript(a, b *Transcript) bool {
 			return false
 		}
 	}
-	for i := range a.Events {
-		x, y := a.Events[i], b.Events[i]
+	for i := range a.Steps {
+		x, y := a.Steps[i], b.Steps[i]
 		if x.Kind != y.Kind || x.Side != y.Side || x.Wait != y.Wait || !bytes.Equal(x.Data, y.Data) {
 			return false
 		}
@@ -44,9 +44,9 @@ func TestSidePeer(t *testing.T) {
 }
 
 func TestEventKindString(t *testing.T) {
-	want := map[EventKind]string{
-		EventNone: "none", EventData: "data", EventTLS: "tls", EventClose: "close",
-		EventEOF: "eof", EventWait: "wait", EventComment: "comment", EventKind(42): "EventKind(42)",
+	want := map[StepKind]string{
+		StepNone: "none", StepData: "data", StepTLS: "tls", StepClose: "close",
+		StepEOF: "eof", StepWait: "wait", StepComment: "comment", StepKind(42): "StepKind(42)",
 	}
 	for k, s := range want {
 		assert.Equal(t, s, k.String())
