@@ -292,6 +292,6 @@ func (r *Recorder) add(e Step) { r.t.Steps = append(r.t.Steps, e) }
 func (r *Recorder) Transcript() *Transcript {
 	return &Transcript{
 		Header: slices.Clip(r.t.Header),
-		Steps: slices.Clip(r.t.Steps),
+		Steps:  slices.Clip(r.t.Steps),
 	}
 }

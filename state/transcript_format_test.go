@@ -242,7 +242,7 @@ func TestTranscriptAppend(t *testing.T) {
 			name: "line breaks in header and comments become spaces",
 			tr: Transcript{
 				Header: []Meta{{"k", "a\nC: QUIT"}},
-				Steps: []Step{{Kind: StepComment, Data: []byte("no hash\r\nC: QUIT")}, {Kind: StepComment}},
+				Steps:  []Step{{Kind: StepComment, Data: []byte("no hash\r\nC: QUIT")}, {Kind: StepComment}},
 			},
 			want: "# k: a C: QUIT\n# no hash  C: QUIT\n\n",
 		},
