@@ -85,13 +85,13 @@ const (
 	StepComment
 )
 
-var eventKindNames = [...]string{"none", "data", "tls", "close", "eof", "wait", "comment"}
+var stepKindNames = [...]string{"none", "data", "tls", "close", "eof", "wait", "comment"}
 
 // String returns the kind's lower-case name, such as "data" or "tls"; an
 // unknown value gives "StepKind(n)".
 func (k StepKind) String() string {
-	if int(k) < len(eventKindNames) {
-		return eventKindNames[k]
+	if int(k) < len(stepKindNames) {
+		return stepKindNames[k]
 	}
 	return "StepKind(" + strconv.Itoa(int(k)) + ")"
 }

@@ -1,0 +1,290 @@
+package state
+
+import (
+	"bytes"
+	"errors"
+
+	"github.com/smtpkit/smtpkit/reply"
+	"github.com/smtpkit/smtpkit/tlsmode"
+	"github.com/smtpkit/smtpkit/wire"
+)
+
+// readLine consumes one line: a command, or a SASL response in PhaseAuth.
+// more reports that the loop should go on without an event.
+func (s *Server) readLine() (ev Event, ok, more bool) {
+	adv, line, err := s.split.Split(s.input())
+	if adv == 0 {
+		if s.eof {
+			ev, ok = s.lost()
+			return ev, ok, false
+		}
+		return Event{}, false, false
+	}
+	s.r += adv
+	if err == nil && line == nil {
+		return Event{}, false, true // part of an over-long line dropped
+	}
+	if s.phase == PhaseAuth {
+		ev, ok = s.authLine(line, err)
+		return ev, ok, !ok
+	}
+	if err != nil {
+		// RFC 5321 4.5.3.1.10: 500 for a line too long; a bare CR or LF
+		// refuses the whole line (section 2.3.8).
+		r := replyTooLong
+		if !errors.Is(err, wire.ErrLineTooLong) {
+			r = replyOf(err)
+		}
+		return s.reject(r, err), true, false
+	}
+	ev, ok = s.command(line)
+	return ev, ok, !ok
+}
+
+// replyOf returns the reply an error of the wire package asks for.
+func replyOf(err error) reply.Reply {
+	var se *wire.SyntaxError
+	if errors.As(err, &se) {
+		return se.Reply()
+	}
+	return reply.Reply{Code: reply.CodeParamSyntaxError, Enhanced: reply.E(5, 5, 4), Text: "Syntax error"}
+}
+
+// reject sends r for a command the machine refused by itself and reports
+// it. Past MaxErrors such refusals it answers 421 and ends the session
+// instead (RFC 5321 section 7.8).
+func (s *Server) reject(r reply.Reply, err error) Event {
+	s.nErrors++
+	if s.nErrors >= s.cfg.MaxErrors && s.phase != PhaseClosed {
+		s.fail(err, s.texts.errors)
+		return s.ev
+	}
+	s.write(r)
+	return Event{Kind: EventRejected, Reply: r, Err: err}
+}
+
+// verbOf returns the verb at the start of a command line.
+func verbOf(line []byte) wire.Verb {
+	if i := bytes.IndexByte(line, ' '); i >= 0 {
+		line = line[:i]
+	}
+	return wire.LookupVerb(line)
+}
+
+// authFree are the commands RFC 4954 section 6 lets through before AUTH on
+// a server that requires it, with LHLO, STARTTLS (which may have to come
+// first) and XCLIENT (which proxies use to pass on the login).
+func authFree(v wire.Verb) bool {
+	switch v {
+	case wire.VerbAUTH, wire.VerbEHLO, wire.VerbHELO, wire.VerbLHLO, wire.VerbNOOP,
+		wire.VerbRSET, wire.VerbQUIT, wire.VerbSTARTTLS, wire.VerbXCLIENT:
+		return true
+	}
+	return false
+}
+
+// pipelining reports whether PIPELINING is in effect.
+func (s *Server) pipelining() bool { return s.exts.Has(wire.ExtPIPELINING) }
+
+// command runs one command line. ok is false when the command produced no
+// event (NOOP, an answered RSET outside a transaction ...).
+func (s *Server) command(line []byte) (Event, bool) {
+	verb := verbOf(line)
+	// RFC 2920 section 3.1: a command that must end a group, or any
+	// command when PIPELINING is not in effect, must not be followed by
+	// octets the client sent before it saw the reply; nor may anything
+	// come before the greeting.
+	if s.cfg.Sync == SyncReject && verb != wire.VerbQUIT && verb != wire.VerbSTARTTLS && verb != wire.VerbBDAT {
+		early := s.early
+		s.early = false
+		if early || s.ahead() && (!s.pipelining() || EndsGroup(verb, oneRoundAuth(line))) {
+			s.fail(&Violation{Side: SideClient, Rule: "RFC 2920 3.1", Detail: verb.String() + " followed by commands sent before its reply"}, s.texts.sync)
+			return s.ev, true
+		}
+	}
+	s.early = false
+	if verb != wire.VerbBDAT {
+		if r, err, bad := s.gate(verb, line); bad {
+			return s.reject(r, err), true
+		}
+	}
+	opts := wire.ParseOptions{Lenient: s.cfg.Lenient, UTF8: s.exts.Has(wire.ExtSMTPUTF8)}
+	if verb == wire.VerbRCPT {
+		opts.UTF8 = s.tx.utf8 // RFC 6531 section 3.4
+	}
+	cmd, err := wire.ParseCommand(line, opts)
+	if verb == wire.VerbBDAT {
+		return s.bdat(cmd, line, err)
+	}
+	if err != nil {
+		return s.reject(replyOf(err), err), true
+	}
+	switch verb {
+	case wire.VerbHELO, wire.VerbEHLO, wire.VerbLHLO:
+		return Event{Kind: EventHello, Command: cmd}, true
+	case wire.VerbMAIL:
+		return s.mail(cmd)
+	case wire.VerbRCPT:
+		return s.rcpt(cmd)
+	case wire.VerbDATA:
+		if s.tx.body == wire.BodyBinaryMIME {
+			return s.reject(replyBinaryData, ErrBadSequence), true
+		}
+		return Event{Kind: EventData, Command: cmd}, true
+	case wire.VerbRSET:
+		s.write(replyOK)
+		if s.phase.InTransaction() {
+			s.endTransaction()
+			return Event{Kind: EventReset, Command: cmd}, true
+		}
+		return Event{}, false
+	case wire.VerbNOOP:
+		s.write(replyOK)
+		return Event{}, false
+	case wire.VerbQUIT:
+		s.write(s.texts.bye)
+		s.fail(nil, reply.Reply{})
+		return s.ev, true
+	case wire.VerbVRFY:
+		return Event{Kind: EventVrfy, Command: cmd}, true
+	case wire.VerbEXPN:
+		return Event{Kind: EventExpn, Command: cmd}, true
+	case wire.VerbHELP:
+		return Event{Kind: EventHelp, Command: cmd}, true
+	case wire.VerbETRN:
+		return Event{Kind: EventEtrn, Command: cmd}, true
+	case wire.VerbSTARTTLS:
+		return s.startTLS()
+	case wire.VerbAUTH:
+		return s.auth(cmd)
+	case wire.VerbXCLIENT, wire.VerbXFORWARD:
+		a, err := wire.DecodeXAttrs(verb, cmd.Params)
+		if err != nil {
+			return s.reject(replyOf(err), err), true
+		}
+		k := EventXclient
+		if verb == wire.VerbXFORWARD {
+			k = EventXforward
+		}
+		return Event{Kind: k, Command: cmd, XAttrs: a}, true
+	}
+	// The gate refuses every other verb.
+	return s.reject(replyUnknown, ErrBadSequence), true
+}
+
+// oneRoundAuth reports an AUTH line with an initial response, which may be
+// followed by more commands in a group (RFC 4954 section 4).
+func oneRoundAuth(line []byte) bool {
+	i := bytes.IndexByte(line, ' ')
+	return i >= 0 && bytes.IndexByte(bytes.TrimRight(line[i+1:], " \t"), ' ') > 0
+}
+
+// gate decides what the machine answers to verb before looking at its
+// arguments: the legality table (500, 502, 503), extensions not offered
+// (502), the line length, TLS and authentication requirements (530).
+func (s *Server) gate(verb wire.Verb, line []byte) (reply.Reply, error, bool) {
+	cell, _ := Lookup(s.cfg.Protocol, s.phase, verb)
+	if !cell.Legal() {
+		switch cell.Code {
+		case reply.CodeSyntaxError:
+			return replyUnknown, ErrBadSequence, true
+		case reply.CodeNotImplemented:
+			return replyHistoric, ErrNotAdvertised, true
+		}
+		return s.badSequence(verb), ErrBadSequence, true
+	}
+	if !s.serves(verb) {
+		return reply.Reply{Code: reply.CodeNotImplemented, Enhanced: reply.E(5, 5, 1), Text: verb.String() + " not available"}, ErrNotAdvertised, true
+	}
+	limit := wire.MaxCommandLine
+	switch verb {
+	case wire.VerbMAIL, wire.VerbRCPT:
+		limit = wire.CommandLineLimit(s.exts)
+	case wire.VerbAUTH:
+		limit = wire.MaxAuthLine
+	}
+	if len(line)+2 > limit {
+		return replyTooLong, wire.ErrLineTooLong, true
+	}
+	if s.cfg.RequireTLS && !s.tls && !tlsmode.AllowedBeforeTLS(verb) {
+		return tlsmode.MustStartTLSReply(), ErrBadSequence, true
+	}
+	if s.cfg.RequireAuth && !s.authed && !authFree(verb) {
+		return replyAuthNeeded, ErrBadSequence, true
+	}
+	return reply.Reply{}, nil, false
+}
+
+// serves reports whether the session serves an extension command: the
+// extension is offered (for AUTH, ETRN and BDAT, in the EHLO reply the
+// client saw), or the verb is a core one.
+func (s *Server) serves(verb wire.Verb) bool {
+	switch verb {
+	case wire.VerbSTARTTLS:
+		// A second STARTTLS is answered 503 by startTLS.
+		return s.cfg.Extensions.Has(wire.ExtSTARTTLS)
+	case wire.VerbAUTH:
+		return s.exts.Has(wire.ExtAUTH) || s.authed
+	case wire.VerbETRN:
+		return s.exts.Has(wire.ExtETRN)
+	case wire.VerbBDAT:
+		return s.exts.Has(wire.ExtCHUNKING)
+	case wire.VerbEXPN:
+		return s.cfg.Extensions.Has(wire.ExtEXPN)
+	case wire.VerbXCLIENT:
+		return s.cfg.Extensions.Has(wire.ExtXCLIENT)
+	case wire.VerbXFORWARD:
+		return s.cfg.Extensions.Has(wire.ExtXFORWARD)
+	case wire.VerbBURL, wire.VerbATRN:
+		return false
+	}
+	return true
+}
+
+// badSequence is the 503 reply for verb in the current phase, saying what
+// the client should have sent (RFC 5321 section 4.1.4).
+func (s *Server) badSequence(verb wire.Verb) reply.Reply {
+	text := "Bad sequence of commands"
+	switch {
+	case s.phase == PhaseRefused:
+		text = "No SMTP service here; send QUIT"
+	case s.phase == PhaseGreeted:
+		text = "Send EHLO or HELO first"
+		if s.cfg.Protocol == ProtocolLMTP {
+			text = "Send LHLO first"
+		}
+	case verb == wire.VerbMAIL:
+		text = "Nested MAIL command; send RSET first"
+	case verb == wire.VerbRCPT:
+		text = "Need MAIL before RCPT"
+	case (verb == wire.VerbDATA || verb == wire.VerbBDAT) && s.phase == PhaseReady:
+		text = "Need MAIL and RCPT before " + verb.String()
+	case (verb == wire.VerbDATA || verb == wire.VerbBDAT) && s.phase == PhaseMail:
+		text = "No valid recipients"
+	case verb == wire.VerbDATA && s.phase == PhaseBDAT:
+		text = "DATA may not follow BDAT (RFC 3030 2)"
+	case verb == wire.VerbAUTH:
+		text = "AUTH not allowed in a mail transaction (RFC 4954 4)"
+	case s.phase.InTransaction():
+		text = verb.String() + " not allowed in a mail transaction"
+	}
+	return reply.Reply{Code: reply.CodeBadSequence, Enhanced: reply.E(5, 5, 1), Text: text}
+}
+
+// startTLS answers STARTTLS (RFC 3207 section 4).
+func (s *Server) startTLS() (Event, bool) {
+	r, start, err := tlsmode.ServerSTARTTLS{Active: s.tls, Buffered: len(s.input())}.Answer()
+	if err != nil {
+		s.fail(err, r)
+		return s.ev, true
+	}
+	if !start {
+		return s.reject(r, ErrBadSequence), true
+	}
+	s.write(r)
+	s.phase, s.mode = PhaseTLS, readWait
+	return Event{Kind: EventStartTLS}, true
+}
+
+// boundaryError is the error for octets received before a handshake.
+func boundaryError(n int) error { return tlsmode.CheckBoundary(tlsmode.SideServer, n) }
