@@ -62,14 +62,14 @@ type Server struct {
 	pending bool
 	err     error // why the session ended, once it has
 
-	data  wire.DataDecoder
-	chunk wire.ChunkDecoder
-	skip     uint64 // octets of a refused BDAT chunk still to drop
-	chunkLen uint64 // the size of the chunk being read
-	after reply.Reply // the reply to a refused BDAT, sent once skipped
+	data     wire.DataDecoder
+	chunk    wire.ChunkDecoder
+	skip     uint64      // octets of a refused BDAT chunk still to drop
+	chunkLen uint64      // the size of the chunk being read
+	after    reply.Reply // the reply to a refused BDAT, sent once skipped
 	afterErr error
-	body  []byte
-	sasl  []byte
+	body     []byte
+	sasl     []byte
 
 	hello     wire.Verb
 	tls       bool

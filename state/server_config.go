@@ -211,7 +211,6 @@ func (c ServerConfig) check() (ServerConfig, error) {
 	return c, nil
 }
 
-
 // DefaultExtensions are the extensions a modern SMTP server offers and the
 // machine implements on its own, without application support: PIPELINING,
 // 8BITMIME, SMTPUTF8, CHUNKING, BINARYMIME, DSN, ENHANCEDSTATUSCODES,
