@@ -65,8 +65,6 @@ var (
 	replyVrfy       = reply.Reply{Code: reply.CodeCannotVerify, Enhanced: reply.E(2, 5, 0), Text: "Cannot VRFY user, but will accept message and attempt delivery"}
 	replyExpn       = reply.Reply{Code: reply.CodeCannotVerify, Enhanced: reply.E(2, 5, 0), Text: "Cannot EXPN list"}
 	replyEtrn       = reply.Reply{Code: reply.CodeOK, Enhanced: reply.E(2, 0, 0), Text: "Queuing started"}
-	replyStartTLS   = reply.Reply{Code: reply.CodeReady, Enhanced: reply.E(2, 0, 0), Text: "Ready to start TLS"}
-	replyAuthOK     = reply.Reply{Code: reply.CodeAuthSucceeded, Enhanced: reply.E(2, 7, 0), Text: "Authentication succeeded"}
 	replyUnknown    = reply.Reply{Code: reply.CodeSyntaxError, Enhanced: reply.E(5, 5, 2), Text: "Command unrecognized"}
 	replyHistoric   = reply.Reply{Code: reply.CodeNotImplemented, Enhanced: reply.E(5, 5, 1), Text: "Command not implemented"}
 	replyTooLong    = reply.Reply{Code: reply.CodeSyntaxError, Enhanced: reply.E(5, 5, 2), Text: "Line too long"}
@@ -88,7 +86,7 @@ var (
 // write appends r to the output, with an enhanced status code when the
 // session negotiated ENHANCEDSTATUSCODES (RFC 2034 section 3).
 func (s *Server) write(r reply.Reply) {
-	s.out = wire.AppendReply(s.out, r, s.enhanced && r.Code != reply.CodeReady)
+	s.out = wire.AppendReply(s.out, r, s.enhanced)
 	s.since = s.now
 }
 
@@ -105,7 +103,9 @@ func (s *Server) writeHost(code reply.Code, text string) {
 			return
 		}
 	}
-	s.write(reply.Reply{Code: code, Text: text})
+	// The greeting carries no enhanced status code (RFC 2034 section 3).
+	s.out = wire.AppendReply(s.out, reply.Reply{Code: code, Text: text}, false)
+	s.since = s.now
 }
 
 // appendHostLines writes "code-host first" and the rest of text's lines.
