@@ -3,8 +3,29 @@
 // sections 3 and 4.1.4). Nothing here reads a socket or a clock: bytes and
 // time come in as arguments.
 //
-// The package is being built (issue "state"). What exists so far:
+// The package is being built (issue "state"): the Server machine is done;
+// the Client machine and the Checker come next. What exists:
 //
+//   - server.go, server_event.go, server_config.go: Server, the sans-I/O
+//     SMTP and LMTP server. Receive takes the client's bytes, Next returns
+//     events (Event, EventKind): decisions (connect, hello, MAIL, RCPT,
+//     DATA, the message, AUTH steps, VRFY, EXPN, HELP, ETRN, XCLIENT,
+//     XFORWARD) that the application answers with Respond or Challenge,
+//     and notices (body pieces, STARTTLS, reset, refusals, close); Output
+//     and Consumed carry the replies; Advance passes the time in and
+//     Deadline says when the wait ends (RFC 5321 4.5.3.2). ServerConfig
+//     switches each extension, the TLS and AUTH requirements, the limits
+//     (SIZE, recipients, LIMITS, errors) and SyncPolicy, what to do with a
+//     client that does not wait for replies (RFC 2920 3.1).
+//   - server_cmd.go: the per-command gate (the legality table, extensions
+//     not offered, line length, 530 for TLS and AUTH) and the commands the
+//     machine answers by itself; server_txn.go: MAIL and RCPT checks, DATA
+//     and BDAT content (read to its end even when refused); server_auth.go:
+//     the 334 loop (RFC 4954 section 4); server_respond.go: Respond and
+//     the phase changes it makes; server_reply.go: the machine's own
+//     replies and the EHLO keyword list.
+//   - pipeline.go: EndsGroup, the commands that must end a pipelined group
+//     (RFC 2920 section 3.1). errors.go: the sentinel errors and Violation.
 //   - phase.go: Phase, where a session stands (greeted, ready, mail, rcpt,
 //     data, bdat, auth, tls, refused, closed), with ReadsCommands and
 //     InTransaction.
@@ -41,6 +62,7 @@
 //   - timeouts.go: the RFC 5321 4.5.3.2 timeouts and a minimum body data
 //     rate; every helper takes the time as an argument.
 //
-// The Server, Client and Checker machines come next; until then this
-// package has no API for running a session.
+// Session transcripts under testdata/sessions are replayed through the
+// Server by TestServerSessions: the client's writes go in as written and
+// an oracle answers each decision with the reply the transcript shows.
 package state
