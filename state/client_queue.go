@@ -180,10 +180,7 @@ func (c *Client) project() {
 func (c *Client) assume(s *clientSession, cmd *clientCmd) {
 	switch {
 	case cmd.stage == StageGreeting:
-		if s.phase == PhaseGreeting {
-			s.phase = PhaseGreeted
-		}
-		return
+		return // the client waits for the greeting (RFC 5321 section 3.1)
 	case cmd.stage == StageEndOfData:
 		if s.phase == PhaseData {
 			s.endTxn()

@@ -171,6 +171,11 @@ func (c *Client) settle(cmd *clientCmd, j Judgment, ev *ClientEvent) (more bool)
 	switch cmd.stage {
 	case StageGreeting:
 		ev.Kind = ClientEventGreeting
+		if ok && s.phase == PhaseGreeting {
+			s.phase = PhaseGreeted
+		}
+		c.pop()
+		return false
 	case StageEndOfData, StageBDATLast:
 		if c.cfg.Protocol == ProtocolLMTP {
 			// RFC 2033 section 4.2: one reply per accepted RCPT, in order.
@@ -201,7 +206,9 @@ func (c *Client) settle(cmd *clientCmd, j Judgment, ev *ClientEvent) (more bool)
 		return false
 	case StageBDAT:
 		if !ok {
-			s.bdatFailed = true // RFC 3030 section 2: no more chunks
+			// RFC 3030 section 2: no more chunks, and no DATA in the
+			// same transaction.
+			s.bdat, s.bdatFailed = true, true
 		}
 	}
 	if ok {
