@@ -101,7 +101,7 @@ func TestClientSequencing(t *testing.T) {
 		"mail": {"Hello": ok, "Rcpt": ok, "Rset": ok, "Noop": ok, "Quit": ok, "Vrfy": ok, "Expn": ok, "Help": ok},
 		"rcpt": {"Hello": ok, "Rcpt": ok, "Data": ok, "Bdat": ok, "Rset": ok, "Noop": ok, "Quit": ok,
 			"Vrfy": ok, "Expn": ok, "Help": ok},
-		"bdat": {"Hello": ok, "Bdat": ok, "Rset": ok, "Noop": ok, "Quit": ok, "Vrfy": ok, "Expn": ok, "Help": ok},
+		"bdat":        {"Hello": ok, "Bdat": ok, "Rset": ok, "Noop": ok, "Quit": ok, "Vrfy": ok, "Expn": ok, "Help": ok},
 		"data":        {},
 		"data-ending": {},
 		"auth":        {},
