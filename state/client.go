@@ -154,6 +154,8 @@ type Client struct {
 	chal   []byte  // the decoded AUTH challenge
 	rcptOK []int32 // indexes of the accepted RCPTs of the transaction
 	mails  int     // MAIL commands queued in the session (LIMITS MAILMAX)
+	// rcptSeq is the number of Rcpt calls since the last Mail.
+	rcptSeq int32
 
 	now        time.Time // the latest Advance
 	clock      bool      // Advance was called

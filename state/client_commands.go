@@ -139,7 +139,7 @@ func (c *Client) Mail(from []byte, p wire.MailParams) error {
 		return err
 	}
 	c.held = held
-	c.mails++
+	c.mails, c.rcptSeq = c.mails+1, 0
 	c.pushHeld(clientCmd{verb: wire.VerbMAIL, stage: StageMail, utf8: p.SMTPUTF8,
 		binary: p.Body == wire.BodyBinaryMIME}, start)
 	return nil
@@ -176,7 +176,7 @@ func (c *Client) limits() wire.Limits {
 // 4.1.1.3). Unless Permissive, every parameter's extension must have been
 // advertised, and the transaction may not exceed LIMITS RCPTMAX
 // recipients (RFC 9422 section 5.2). The reply's event carries the
-// recipient's index in the transaction, counted from 0.
+// recipient's index: the number of Rcpt calls since the last Mail.
 func (c *Client) Rcpt(to []byte, p wire.RcptParams) error {
 	if err := c.check(wire.VerbRCPT); err != nil {
 		return err
@@ -195,7 +195,8 @@ func (c *Client) Rcpt(to []byte, p wire.RcptParams) error {
 		return err
 	}
 	c.held = held
-	c.pushHeld(clientCmd{verb: wire.VerbRCPT, stage: StageRcpt, rcpt: int32(c.proj.rcpts)}, start)
+	c.pushHeld(clientCmd{verb: wire.VerbRCPT, stage: StageRcpt, rcpt: c.rcptSeq}, start)
+	c.rcptSeq++
 	return nil
 }
 

@@ -84,9 +84,10 @@ type ClientEvent struct {
 	// Judgment is Judge(Stage, Code): the verdict the Client acted on,
 	// whether the RFCs list the code, and the hints it carries.
 	Judgment Judgment
-	// Recipient is the index, counted from 0 in the order of Rcpt calls in
-	// the transaction, of the recipient a RCPT reply or an LMTP end-of-data
-	// reply is about; -1 for every other reply.
+	// Recipient is the index of the recipient a RCPT reply or an LMTP
+	// end-of-data reply is about: 0 for the first Rcpt call after Mail, 1
+	// for the next, whether or not the earlier ones were accepted; -1 for
+	// every other reply.
 	Recipient int
 	// Auto reports a reply to a command the Client queued by itself: HELO
 	// after EHLO was refused, EHLO after STARTTLS, QUIT after a refused

@@ -12,9 +12,9 @@ import (
 // may be reused at once. Call Next until it returns no event to read the
 // replies they complete. The unread input is bounded by MaxClientInput:
 // past it the session fails with ErrBusy (a driver bug: Next was not
-// called). Octets received between the 220 to STARTTLS and TLSStarted came
-// in clear and are a fatal violation (SPEC 5.2). After the session ended
-// Receive does nothing.
+// called). Unless Permissive, octets received between the 220 to STARTTLS
+// and TLSStarted came in clear and are a fatal violation (SPEC 5.2). After
+// the session ended Receive does nothing.
 func (c *Client) Receive(p []byte) {
 	if c.term || len(p) == 0 {
 		return

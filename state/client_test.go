@@ -3,6 +3,8 @@ package state
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +244,81 @@ func TestClientErrStable(t *testing.T) {
 	assert.Same(t, err, h.c.Err())
 	assert.Equal(t, PhaseClosed, h.c.Phase())
 	assert.True(t, h.c.Deadline().IsZero())
+}
+
+// TestClientGoldenTranscripts replays the server's writes of golden
+// transcripts to a scripted Client and checks that it writes the client's
+// side exactly, write by write (pipelined groups included).
+func TestClientGoldenTranscripts(t *testing.T) {
+	tests := []struct {
+		file string
+		host string
+		act  func(c *Client, ev ClientEvent) error
+	}{
+		{"rfc5321-d1.txt", "bar.com", func(c *Client, ev ClientEvent) error {
+			rcpts := []string{"Jones@foo.com", "Green@foo.com", "Brown@foo.com"}
+			switch {
+			case ev.Kind == ClientEventGreeting:
+				return c.Hello()
+			case ev.Stage == StageEhlo:
+				return c.Mail([]byte("Smith@bar.com"), wire.MailParams{})
+			case ev.Stage == StageMail:
+				return c.Rcpt([]byte(rcpts[0]), wire.RcptParams{})
+			case ev.Stage == StageRcpt && ev.Recipient < 2:
+				return c.Rcpt([]byte(rcpts[ev.Recipient+1]), wire.RcptParams{})
+			case ev.Stage == StageRcpt:
+				return c.Data()
+			case ev.Kind == ClientEventGoAhead:
+				if err := c.Body([]byte("Blah blah blah...\r\n..etc. etc. etc.\r\n")); err != nil {
+					return err
+				}
+				return c.EndData()
+			case ev.Stage == StageEndOfData:
+				return c.Quit()
+			}
+			return nil
+		}},
+		{"rfc2920-4-pipelined.txt", "dbc.mtview.ca.us", func(c *Client, ev ClientEvent) error {
+			switch {
+			case ev.Kind == ClientEventGreeting:
+				return c.Hello()
+			case ev.Stage == StageEhlo:
+				errs := []error{c.Mail([]byte("mrose@dbc.mtview.ca.us"), wire.MailParams{})}
+				for _, to := range []string{"ned@innosoft.com", "dan@innosoft.com", "kvc@innosoft.com"} {
+					errs = append(errs, c.Rcpt([]byte(to), wire.RcptParams{}))
+				}
+				return errors.Join(append(errs, c.Data())...)
+			case ev.Kind == ClientEventGoAhead:
+				return errors.Join(c.Body([]byte("Subject: pipelining\r\n\r\nHello.\r\n")), c.EndData(), c.Quit())
+			}
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			text, err := os.ReadFile(filepath.Join("testdata", "transcripts", tt.file))
+			require.NoError(t, err)
+			tr, err := ParseTranscript(text)
+			require.NoError(t, err)
+			h := newHarness(t, ClientConfig{Hostname: tt.host})
+			var writes []string
+			for _, w := range tr.Writes(SideServer) {
+				h.c.Receive(w)
+				for ev := h.c.Next(); ev.Kind != ClientEventNone; ev = h.c.Next() {
+					require.NoError(t, ev.Err)
+					require.NoError(t, tt.act(h.c, ev))
+					if out := h.out(); out != "" {
+						writes = append(writes, out)
+					}
+				}
+			}
+			var want []string
+			for _, w := range tr.Writes(SideClient) {
+				want = append(want, string(w))
+			}
+			assert.Equal(t, want, writes)
+			assert.Equal(t, PhaseClosed, h.c.Phase())
+			assert.NoError(t, h.c.Err())
+		})
+	}
 }
