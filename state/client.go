@@ -73,8 +73,11 @@ func (c ClientConfig) check() (ClientConfig, error) {
 	if _, err := wire.CheckHost([]byte(c.Hostname), false); err != nil {
 		return c, configError("Hostname", err.Error())
 	}
-	if c.MaxOutstanding < 0 || c.MaxReplyLines < 0 {
+	if c.MaxOutstanding < 0 {
 		return c, configError("MaxOutstanding", "negative bound")
+	}
+	if c.MaxReplyLines < 0 {
+		return c, configError("MaxReplyLines", "negative bound")
 	}
 	if err := c.Timeouts.Validate(); err != nil {
 		return c, configError("Timeouts", err.Error())

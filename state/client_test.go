@@ -122,6 +122,7 @@ func TestNewClientConfig(t *testing.T) {
 		{"injection", ClientConfig{Hostname: "a.example\r\nMAIL"}, "Hostname"},
 		{"protocol", ClientConfig{Hostname: "c.example", Protocol: 7}, "Protocol"},
 		{"outstanding", ClientConfig{Hostname: "c.example", MaxOutstanding: -1}, "MaxOutstanding"},
+		{"reply lines", ClientConfig{Hostname: "c.example", MaxReplyLines: -1}, "MaxReplyLines"},
 		{"timeouts", ClientConfig{Hostname: "c.example", Timeouts: Timeouts{Mail: -1}}, "Timeouts"},
 	}
 	for _, tt := range tests {
