@@ -3,9 +3,19 @@
 // sections 3 and 4.1.4). Nothing here reads a socket or a clock: bytes and
 // time come in as arguments.
 //
-// The package is being built (issue "state"): the Server machine is done;
-// the Client machine and the Checker come next. What exists:
+// The package is being built (issue "state"): the Server and Client
+// machines are done; the Checker comes next. What exists:
 //
+//   - client.go, client_event.go, client_queue.go, client_commands.go,
+//     client_data.go, client_auth.go, client_io.go, client_replies.go:
+//     Client, the sans-I/O SMTP and LMTP client. Command methods (Hello,
+//     Mail, Rcpt, Data, Body, EndData, Bdat, StartTLS, Auth ...) are checked
+//     against the phase the queued commands lead to and against the
+//     server's capabilities (ErrBadSequence, ErrNotAdvertised) unless
+//     ClientConfig.Permissive; commands are grouped per RFC 2920 (lock-step
+//     without PIPELINING); replies are matched in order and judged with
+//     Judge (ClientEvent carries the Judgment); EHLO falls back to HELO,
+//     STARTTLS leads to a new EHLO, LMTP reports one result per recipient.
 //   - server.go, server_event.go, server_config.go: Server, the sans-I/O
 //     SMTP and LMTP server. Receive takes the client's bytes, Next returns
 //     events (Event, EventKind): decisions (connect, hello, MAIL, RCPT,

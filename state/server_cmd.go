@@ -63,8 +63,8 @@ func (s *Server) reject(r reply.Reply, err error) Event {
 	return Event{Kind: EventRejected, Reply: r, Err: err}
 }
 
-// verbOf returns the verb at the start of a command line.
-func verbOf(line []byte) wire.Verb {
+// lineVerb returns the verb at the start of a command line.
+func lineVerb(line []byte) wire.Verb {
 	if i := bytes.IndexByte(line, ' '); i >= 0 {
 		line = line[:i]
 	}
@@ -89,7 +89,7 @@ func (s *Server) pipelining() bool { return s.exts.Has(wire.ExtPIPELINING) }
 // command runs one command line. ok is false when the command produced no
 // event (NOOP, an answered RSET outside a transaction ...).
 func (s *Server) command(line []byte) (Event, bool) {
-	verb := verbOf(line)
+	verb := lineVerb(line)
 	// RFC 2920 section 3.1: a command that must end a group, or any
 	// command when PIPELINING is not in effect, must not be followed by
 	// octets the client sent before it saw the reply; nor may anything
