@@ -64,7 +64,9 @@ func FuzzParseCommand(f *testing.F) {
 // again keeps the code and any enhanced code, and append/parse reaches a
 // fixed point after one round. (The first round may add an enhanced code:
 // text such as "4.0.0\x10..." is sanitized to "4.0.0 ...", which reads as
-// one; the wire form cannot tell them apart.)
+// one; the wire form cannot tell them apart. Such a reply then carries the
+// code on every line, six octets more per line, so a line near the
+// 512-octet limit wraps once more: the fixed point comes one round later.)
 func FuzzParseReplyLine(f *testing.F) {
 	for _, s := range []string{"250", "250-234 Text beginning with numbers\r\n250 x"} {
 		f.Add([]byte(s))
@@ -99,6 +101,13 @@ func FuzzParseReplyLine(f *testing.F) {
 			t.Fatalf("%v/%v became %v/%v", r1.Code, r1.Enhanced, r2.Code, r2.Enhanced)
 		}
 		out2 := r2.Append(nil)
+		if r1.Enhanced.IsZero() && !r2.Enhanced.IsZero() {
+			// The first round made an enhanced code; round once more.
+			if r2, ok = assemble(bytes.TrimSuffix(out2, []byte("\r\n"))); !ok || r2.Enhanced.IsZero() {
+				t.Fatalf("%q does not parse back with its enhanced code", out2)
+			}
+			out2 = r2.Append(nil)
+		}
 		r3, ok := assemble(bytes.TrimSuffix(out2, []byte("\r\n")))
 		if !ok || r3 != r2 {
 			t.Fatalf("%q: second round changed the reply: %#v vs %#v", out2, r2, r3)
