@@ -211,10 +211,13 @@ func (c *ntlmClient) authenticate(raw []byte) ([]byte, error) {
 		p.time = ts
 		p.mic = true
 		p.lmZero = true
-		pairs = withMICFlag(ch.targetInfo)
+		pairs = micFlag(ch.targetInfo, true)
 	} else {
+		// No MIC is sent, so the client must not pass on a MIC bit the
+		// server put in its MsvAvFlags: the pairs it returns are its own
+		// claims (MS-NLMP section 2.2.2.1).
 		p.time = fileTime(c.m.opts.now())
-		pairs = ch.targetInfo
+		pairs = micFlag(ch.targetInfo, false)
 	}
 	p.targetInfo = appendAVPairs(nil, pairs)
 	if err := c.m.opts.readRand(p.clientChallenge[:]); err != nil {
@@ -229,20 +232,24 @@ func (c *ntlmClient) authenticate(raw []byte) ([]byte, error) {
 	return buildNTLMv2Authenticate(&p)
 }
 
-// withMICFlag returns a copy of pairs whose MsvAvFlags has the MIC bit
-// set, adding the pair when there is none (MS-NLMP section 3.1.5.1.2).
-func withMICFlag(pairs []avPair) []avPair {
+// micFlag returns a copy of pairs whose MsvAvFlags has the MIC bit set
+// (adding the pair when there is none) when mic is true, and cleared when
+// mic is false (MS-NLMP sections 2.2.2.1 and 3.1.5.1.2).
+func micFlag(pairs []avPair, mic bool) []avPair {
 	out := make([]avPair, 0, len(pairs)+1)
 	found := false
 	for _, p := range pairs {
 		if p.id == avFlags {
-			v := binary.LittleEndian.Uint32(p.value) | avFlagMIC
+			v := binary.LittleEndian.Uint32(p.value) &^ avFlagMIC
+			if mic {
+				v |= avFlagMIC
+			}
 			p.value = binary.LittleEndian.AppendUint32(nil, v)
 			found = true
 		}
 		out = append(out, p)
 	}
-	if !found {
+	if !found && mic {
 		out = append(out, avPair{id: avFlags, value: binary.LittleEndian.AppendUint32(nil, avFlagMIC)})
 	}
 	return out
