@@ -1,7 +1,6 @@
 package state
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -94,7 +93,7 @@ func (c ClientConfig) check() (ClientConfig, error) {
 
 // configError reports a ClientConfig field that cannot work.
 func configError(field, reason string) error {
-	return errors.New("state: ClientConfig." + field + ": " + reason)
+	return &ConfigError{Field: field, Reason: reason}
 }
 
 // Client is the sans-I/O client side of an SMTP or LMTP session (RFC 5321,
@@ -169,6 +168,7 @@ type Client struct {
 	done   bool        // termEv was returned by Next
 	termEv ClientEvent // the event that ended the session
 	err    error       // why, or nil after an orderly QUIT
+	mirror bool        // run by a Checker: no command of the Client's own
 }
 
 // clientSession is what the client knows of the server's state: one phase

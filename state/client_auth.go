@@ -52,6 +52,9 @@ func (c *Client) TLSStarted() error {
 		// A conformance test may call it with anything queued.
 		c.project()
 	}
+	if c.mirror {
+		return nil
+	}
 	return c.queueHello(c.helloVerb(), true)
 }
 
@@ -148,6 +151,9 @@ func (c *Client) AuthCancel() error {
 
 // queueCancel queues "*".
 func (c *Client) queueCancel(auto bool) {
+	if auto && c.mirror {
+		return
+	}
 	start := len(c.held)
 	c.held = wire.AppendAuthCancel(c.held)
 	c.pushHeld(clientCmd{verb: wire.VerbAUTH, stage: StageAuth, resp: true, ends: true, auto: auto}, start)
@@ -169,9 +175,6 @@ func (c *Client) authTurn(what string) error {
 
 // errAuthChallenge describes a challenge that is not base64.
 func errAuthChallenge(err error) error {
-	return &causedViolation{
-		Violation: Violation{Side: SideServer, Rule: "RFC 4954 4",
-			Detail: "334 challenge is not base64; the client cancelled the exchange"},
-		cause: err,
-	}
+	return &Violation{Side: SideServer, Rule: "RFC 4954 4",
+		Detail: "334 challenge is not base64; the client cancelled the exchange", Err: err}
 }

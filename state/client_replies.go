@@ -284,6 +284,9 @@ func (c *Client) challenge(ev ClientEvent) ClientEvent {
 
 // fallbackHELO queues HELO ahead of every held command.
 func (c *Client) fallbackHELO() {
+	if c.mirror {
+		return
+	}
 	start := len(c.held)
 	held, err := wire.AppendHello(c.held, wire.VerbHELO, c.host)
 	if err != nil {
@@ -296,6 +299,9 @@ func (c *Client) fallbackHELO() {
 // queueAuto queues a command without arguments on the Client's own
 // account.
 func (c *Client) queueAuto(v wire.Verb) {
+	if c.mirror {
+		return
+	}
 	if c.queueVerb(v, nil) == nil {
 		c.cmds[len(c.cmds)-1].auto = true
 	}
@@ -354,26 +360,7 @@ func (c *Client) violation(cause error, rule, detail string) ClientEvent {
 
 // withViolation turns ev into the error event for a server violation.
 func withViolation(ev ClientEvent, cause error, rule, detail string) ClientEvent {
-	v := Violation{Side: SideServer, Rule: rule, Detail: detail}
 	ev.Kind = ClientEventError
-	if cause != nil {
-		ev.Err = &causedViolation{Violation: v, cause: cause}
-	} else {
-		ev.Err = &v
-	}
+	ev.Err = &Violation{Side: SideServer, Rule: rule, Detail: detail, Err: cause}
 	return ev
 }
-
-// causedViolation is a Violation with the error that revealed it, such as
-// a *wire.SyntaxError or a *reply.CodeMismatchError; errors.As finds
-// both, and errors.Is matches ErrProtocol.
-type causedViolation struct {
-	Violation
-	cause error
-}
-
-// Error formats the violation and its cause.
-func (e *causedViolation) Error() string { return e.Violation.Error() + ": " + e.cause.Error() }
-
-// Unwrap returns the Violation and the cause.
-func (e *causedViolation) Unwrap() []error { return []error{&e.Violation, e.cause} }

@@ -137,7 +137,7 @@ func TestClientReplyClasses(t *testing.T) {
 		{"XCLIENT", "220 new session", ClientEventReply, VerdictReset, PhaseGreeted, "", nil, 0},
 		{"XCLIENT", "550 no", ClientEventReply, VerdictPermFail, PhaseReady, "", nil, 0},
 		{"QUIT", "221 bye", ClientEventClosed, VerdictClose, PhaseClosed, "", nil, 0},
-		{"QUIT", "500 what", ClientEventClosed, VerdictClose, PhaseClosed, "", nil, 0},
+		{"QUIT", "500 what", ClientEventReply, VerdictPermFail, PhaseReady, "", nil, 0}, // RFC 5321 4.1.1.10: only 221 closes
 		{"VRFY", "252 cannot", ClientEventReply, VerdictProceed, PhaseReady, "", nil, 0},
 		{"VRFY", "551 try <x@example.com>", ClientEventReply, VerdictPermFail, PhaseReady, "", nil, HintForwardPath},
 		{"NOOP", "250 ok", ClientEventReply, VerdictProceed, PhaseReady, "", nil, 0},

@@ -40,6 +40,10 @@ type Violation struct {
 	Rule string
 	// Detail says what happened, in a short sentence.
 	Detail string
+	// Err, when not nil, is the error that revealed the violation or the
+	// sentinel that classifies it: a *wire.SyntaxError, a
+	// *reply.CodeMismatchError, ErrBadSequence, ErrNotAdvertised ...
+	Err error
 }
 
 // Error formats the violation as "client: RFC 5321 4.1.4: detail".
@@ -47,5 +51,18 @@ func (v *Violation) Error() string {
 	return v.Side.String() + ": " + v.Rule + ": " + v.Detail
 }
 
-// Unwrap returns ErrProtocol.
-func (v *Violation) Unwrap() error { return ErrProtocol }
+// Unwrap returns ErrProtocol and Err, so that errors.Is matches both and
+// errors.As finds what Err wraps.
+func (v *Violation) Unwrap() []error {
+	if v.Err == nil {
+		return []error{ErrProtocol}
+	}
+	return []error{ErrProtocol, v.Err}
+}
+
+// breach returns the *Violation of the client that a Server refusal
+// reports in EventRejected.Err: the rule, what was wrong, and the
+// sentinel that classifies it.
+func breach(sentinel error, rule, detail string) *Violation {
+	return &Violation{Side: SideClient, Rule: rule, Detail: detail, Err: sentinel}
+}

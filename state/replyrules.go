@@ -358,8 +358,8 @@ func judgeStage(j *Judgment) {
 		if class == reply.ClassPositive {
 			j.Verdict, j.Rule = VerdictProtocolError, ruleSequence
 		}
-	case StageQuit: // RFC 5321 4.1.1.10: the server closes after replying
-		if class != reply.ClassIntermediate {
+	case StageQuit: // RFC 5321 4.1.1.10: the server closes after its 221
+		if class == reply.ClassPositive {
 			j.Verdict, j.Rule = VerdictClose, ruleQuit
 		}
 	case StageStartTLS: // RFC 3207 4: 220, then the handshake

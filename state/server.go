@@ -89,6 +89,18 @@ type Server struct {
 	dataSize              int64
 
 	texts serverTexts
+
+	tap     serverTap // a Checker watching this Server as its shadow; nil otherwise
+	tlsPrev Phase     // the phase STARTTLS was accepted in
+}
+
+// serverTap is what a Checker learns from the shadow Server it runs: each
+// line read (a command, or a SASL response in PhaseAuth), the end of DATA
+// content, and each reply the machine writes.
+type serverTap interface {
+	line(verb wire.Verb, line []byte, auth bool)
+	endData()
+	wrote(code reply.Code)
 }
 
 // transaction is what the Server keeps of an open mail transaction.

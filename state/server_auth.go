@@ -11,11 +11,11 @@ import (
 func (s *Server) auth(cmd wire.Command) (Event, bool) {
 	if s.authed {
 		// RFC 4954 section 4: no AUTH after a successful one.
-		return s.reject(replyAuthTwice, ErrBadSequence), true
+		return s.reject(replyAuthTwice, breach(ErrBadSequence, "RFC 4954 4", "AUTH after a successful AUTH")), true
 	}
 	name, ok := s.mechanismOffered(cmd.Mechanism)
 	if !ok {
-		return s.reject(replyAuthMech, ErrNotAdvertised), true
+		return s.reject(replyAuthMech, breach(ErrNotAdvertised, "RFC 4954 4", "AUTH with a mechanism not offered")), true
 	}
 	s.mechanism = name
 	ev := Event{Kind: EventAuth, Command: cmd}

@@ -24,6 +24,9 @@ func (s *Server) readLine() (ev Event, ok, more bool) {
 	if err == nil && line == nil {
 		return Event{}, false, true // part of an over-long line dropped
 	}
+	if s.tap != nil {
+		s.tap.line(lineVerb(line), line, s.phase == PhaseAuth)
+	}
 	if s.phase == PhaseAuth {
 		ev, ok = s.authLine(line, err)
 		return ev, ok, !ok
@@ -128,7 +131,7 @@ func (s *Server) command(line []byte) (Event, bool) {
 		return s.rcpt(cmd)
 	case wire.VerbDATA:
 		if s.tx.body == wire.BodyBinaryMIME {
-			return s.reject(replyBinaryData, ErrBadSequence), true
+			return s.reject(replyBinaryData, breach(ErrBadSequence, "RFC 3030 3", "DATA in a BODY=BINARYMIME transaction")), true
 		}
 		return Event{Kind: EventData, Command: cmd}, true
 	case wire.VerbRSET:
@@ -169,7 +172,7 @@ func (s *Server) command(line []byte) (Event, bool) {
 		return Event{Kind: k, Command: cmd, XAttrs: a}, true
 	}
 	// The gate refuses every other verb.
-	return s.reject(replyUnknown, ErrBadSequence), true
+	return s.reject(replyUnknown, breach(ErrBadSequence, "RFC 5321 4.2.4", "unknown command")), true
 }
 
 // oneRoundAuth reports an AUTH line with an initial response, which may be
@@ -187,14 +190,16 @@ func (s *Server) gate(verb wire.Verb, line []byte) (reply.Reply, error, bool) {
 	if !cell.Legal() {
 		switch cell.Code {
 		case reply.CodeSyntaxError:
-			return replyUnknown, ErrBadSequence, true
+			return replyUnknown, breach(ErrBadSequence, cell.Rule, "unknown command"), true
 		case reply.CodeNotImplemented:
-			return replyHistoric, ErrNotAdvertised, true
+			return replyHistoric, breach(ErrNotAdvertised, cell.Rule, verb.String()+" is not implemented"), true
 		}
-		return s.badSequence(verb), ErrBadSequence, true
+		r := s.badSequence(verb)
+		return r, breach(ErrBadSequence, cell.Rule, verb.String()+" in phase "+s.phase.String()+": "+r.Text), true
 	}
 	if !s.serves(verb) {
-		return reply.Reply{Code: reply.CodeNotImplemented, Enhanced: reply.E(5, 5, 1), Text: verb.String() + " not available"}, ErrNotAdvertised, true
+		return reply.Reply{Code: reply.CodeNotImplemented, Enhanced: reply.E(5, 5, 1), Text: verb.String() + " not available"},
+			breach(ErrNotAdvertised, "RFC 5321 2.2.1", verb.String()+" of an extension not offered"), true
 	}
 	limit := wire.MaxCommandLine
 	switch verb {
@@ -207,10 +212,10 @@ func (s *Server) gate(verb wire.Verb, line []byte) (reply.Reply, error, bool) {
 		return replyTooLong, wire.ErrLineTooLong, true
 	}
 	if s.cfg.RequireTLS && !s.tls && !tlsmode.AllowedBeforeTLS(verb) {
-		return tlsmode.MustStartTLSReply(), ErrBadSequence, true
+		return tlsmode.MustStartTLSReply(), breach(ErrBadSequence, "RFC 3207 4", verb.String()+" before STARTTLS on a server that requires TLS"), true
 	}
 	if s.cfg.RequireAuth && !s.authed && !authFree(verb) {
-		return replyAuthNeeded, ErrBadSequence, true
+		return replyAuthNeeded, breach(ErrBadSequence, "RFC 4954 6", verb.String()+" before AUTH on a server that requires it"), true
 	}
 	return reply.Reply{}, nil, false
 }
@@ -279,11 +284,20 @@ func (s *Server) startTLS() (Event, bool) {
 		return s.ev, true
 	}
 	if !start {
-		return s.reject(r, ErrBadSequence), true
+		return s.reject(r, breach(ErrBadSequence, "RFC 3207 4.2", "STARTTLS under TLS")), true
 	}
 	s.write(r)
+	s.tlsPrev = s.phase
 	s.phase, s.mode = PhaseTLS, readWait
 	return Event{Kind: EventStartTLS}, true
+}
+
+// refuseTLS takes back the 220 to STARTTLS: for a Checker whose server
+// refused it, the session goes on in clear in the phase it was in.
+func (s *Server) refuseTLS() {
+	if s.phase == PhaseTLS {
+		s.phase, s.mode = s.tlsPrev, readLines
+	}
 }
 
 // boundaryError is the error for octets received before a handshake.

@@ -86,6 +86,9 @@ var (
 // write appends r to the output, with an enhanced status code when the
 // session negotiated ENHANCEDSTATUSCODES (RFC 2034 section 3).
 func (s *Server) write(r reply.Reply) {
+	if s.tap != nil {
+		s.tap.wrote(r.Code)
+	}
 	s.out = wire.AppendReply(s.out, r, s.enhanced)
 	s.since = s.now
 }
@@ -150,6 +153,9 @@ func (s *Server) writeChallenge(data []byte) {
 
 // writeChunkOK writes the 250 reply to a BDAT chunk without LAST.
 func (s *Server) writeChunkOK(n uint64) {
+	if s.tap != nil {
+		s.tap.wrote(reply.CodeOK)
+	}
 	s.out = append(s.out, "250 "...)
 	if s.enhanced {
 		s.out = append(s.out, "2.0.0 "...)

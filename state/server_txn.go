@@ -125,6 +125,9 @@ func (s *Server) readData() (ev Event, ok, more bool) {
 // reply goes once per recipient under LMTP, RFC 2033 section 4.2), else
 // handed to the application.
 func (s *Server) endOfData(err error, size int64) (Event, bool, bool) {
+	if s.tap != nil {
+		s.tap.endData()
+	}
 	if s.cfg.Sync == SyncReject && s.ahead() && !s.pipelining() {
 		s.fail(&Violation{Side: SideClient, Rule: "RFC 2920 3.1", Detail: "commands sent behind the end of data without PIPELINING"}, s.texts.sync)
 		return s.ev, true, false
