@@ -3,9 +3,20 @@
 // sections 3 and 4.1.4). Nothing here reads a socket or a clock: bytes and
 // time come in as arguments.
 //
-// The package is being built (issue "state"): the Server and Client
-// machines are done; the Checker comes next. What exists:
+// What each file holds:
 //
+//   - checker.go, checker_client.go, checker_server.go: Checker, which
+//     judges a whole session from the octets both sides wrote (or a
+//     Transcript, with Check) and reports Violation{Side, Rule, Detail}.
+//     A shadow Server reads the client's octets: its own refusals are the
+//     client's violations and its own answers are what the RFCs require of
+//     the server, while each decision takes the real server's reply. A
+//     shadow Client reads the server's octets: it matches and judges every
+//     reply and learns the EHLO keywords the shadow Server then offers.
+//     The order of the writes gives the timing rules (greeting, RFC 2920
+//     groups, the STARTTLS boundary). Report.Diverged says where the
+//     server accepted what the RFCs refuse, after which sequencing is no
+//     longer judged; Report.Stopped says where the Checker lost the thread.
 //   - client.go, client_event.go, client_queue.go, client_commands.go,
 //     client_data.go, client_auth.go, client_io.go, client_replies.go:
 //     Client, the sans-I/O SMTP and LMTP client. Command methods (Hello,
@@ -75,4 +86,7 @@
 // Session transcripts under testdata/sessions are replayed through the
 // Server by TestServerSessions: the client's writes go in as written and
 // an oracle answers each decision with the reply the transcript shows.
+// TestCheckerTranscripts runs the Checker over them and over the broken
+// servers of testdata/checker; each file's "# violation:" header lines
+// hold what it must find.
 package state
