@@ -90,6 +90,9 @@ type Server struct {
 
 	texts serverTexts
 
+	closing    bool        // Shutdown was called
+	closeReply reply.Reply // the 421 Shutdown sends
+
 	tap     serverTap // a Checker watching this Server as its shadow; nil otherwise
 	tlsPrev Phase     // the phase STARTTLS was accepted in
 }

@@ -12,6 +12,9 @@ import (
 // readLine consumes one line: a command, or a SASL response in PhaseAuth.
 // more reports that the loop should go on without an event.
 func (s *Server) readLine() (ev Event, ok, more bool) {
+	if s.closing && s.shutdownNow() {
+		return s.ev, true, false
+	}
 	adv, line, err := s.split.Split(s.input())
 	if adv == 0 {
 		if s.eof {
