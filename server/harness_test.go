@@ -242,3 +242,15 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+type ctxT = context.Context
+
+func newReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// raw writes s as it is.
+func (c *client) raw(s string) {
+	c.t.Helper()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.nc.Write([]byte(s))
+	require.NoError(c.t, err)
+}
