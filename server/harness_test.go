@@ -203,7 +203,9 @@ func (c *client) closed() {
 	c.t.Helper()
 	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, err := c.r.ReadByte()
-	require.ErrorIs(c.t, err, io.EOF)
+	require.Error(c.t, err)
+	var ne net.Error
+	require.False(c.t, errors.As(err, &ne) && ne.Timeout(), "the connection stays open: %v", err)
 }
 
 // selfSigned makes a self-signed certificate for localhost and a pool
