@@ -53,6 +53,8 @@ type conn struct {
 	mech                    auth.Server
 	from                    string // last sender and recipient strings, reused when equal
 	to                      string
+	mail                    wire.MailParams // the parameters handed to Mail and Rcpt
+	rcpt                    wire.RcptParams
 	fatal                   bool // a handler panicked: 421 at the next decision
 
 	stopping atomic.Bool // Shutdown: 421 at the next command outside a transaction
@@ -327,7 +329,8 @@ func (c *conn) handle(ev state.Event) bool {
 		c.hello(ev)
 	case state.EventMail:
 		c.from = reuse(c.from, ev.Command.Path.Mailbox)
-		err := c.sess.Mail(c.from, &ev.Mail)
+		c.mail = ev.Mail // a copy, so that ev stays on the stack
+		err := c.sess.Mail(c.from, &c.mail)
 		c.answer(err, replyLocalError, "Mail")
 		if err == nil {
 			c.txOpen = true
@@ -338,7 +341,8 @@ func (c *conn) handle(ev state.Event) bool {
 			box = postmaster
 		}
 		c.to = reuse(c.to, box)
-		c.answer(c.sess.Rcpt(c.to, &ev.Rcpt), replyLocalError, "Rcpt")
+		c.rcpt = ev.Rcpt
+		c.answer(c.sess.Rcpt(c.to, &c.rcpt), replyLocalError, "Rcpt")
 	case state.EventData:
 		c.respond(reply.Reply{}, replyLocalError)
 	case state.EventBody:

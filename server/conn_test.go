@@ -226,8 +226,7 @@ func TestRawPipeConnection(t *testing.T) {
 
 // pipeListener hands out queued connections, then blocks until closed.
 type pipeListener struct {
-	conns  chan net.Conn
-	closed chan struct{}
+	conns chan net.Conn
 }
 
 func (l *pipeListener) Accept() (net.Conn, error) {
