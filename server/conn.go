@@ -81,11 +81,36 @@ func (s *Server) newConn(nc net.Conn, implicit bool) *conn {
 	return c
 }
 
-// abort closes the connection from another goroutine (Server.Close).
+// abort ends the connection from another goroutine (Server.Close): the
+// connection's loop, woken from its read, sends 421 (state.Server.Terminate)
+// and closes; after closeGrace the connection is closed whatever the loop
+// is doing, so a Session stuck in a call cannot hold it.
 func (c *conn) abort() {
 	c.aborted.Store(true)
 	c.cancel()
-	c.nc.Close()
+	_ = c.nc.SetReadDeadline(time.Now())
+	time.AfterFunc(closeGrace, func() { _ = c.nc.Close() })
+}
+
+// wake interrupts the loop's read so that it sees stopping or aborted.
+func (c *conn) wake() { _ = c.nc.SetReadDeadline(time.Now()) }
+
+// closeGrace is how long Close lets a connection write its 421.
+const closeGrace = time.Second
+
+// interrupted hands Close and Shutdown to the machine: Terminate writes 421
+// at once, Shutdown at the next command boundary outside a transaction. It
+// reports whether the session is over.
+func (c *conn) interrupted() bool {
+	switch {
+	case c.aborted.Load():
+		c.sm.Terminate(replyShutdown)
+	case c.stopping.Load():
+		c.sm.Shutdown(replyShutdown)
+	default:
+		return false
+	}
+	return c.sm.Phase() == state.PhaseClosed
 }
 
 // serve runs the connection to its end.
@@ -241,7 +266,7 @@ func (c *conn) receiveEOF() {
 // fill reads once from the connection, under the machine's deadline (RFC
 // 5321 section 4.5.3.2).
 func (c *conn) fill() {
-	if c.eof || c.aborted.Load() {
+	if c.eof {
 		c.receiveEOF()
 		return
 	}
@@ -250,6 +275,11 @@ func (c *conn) fill() {
 		return
 	}
 	_ = c.nc.SetReadDeadline(c.sm.Deadline())
+	// Checked after the deadline is set: Shutdown and Close set their flag
+	// before they wake the read, so neither is missed.
+	if c.interrupted() {
+		return
+	}
 	n, err := c.nc.Read(c.buf)
 	if n > 0 {
 		c.sm.Advance(time.Now())
@@ -261,9 +291,14 @@ func (c *conn) fill() {
 	}
 	switch {
 	case err == nil:
-	case errors.Is(err, os.ErrDeadlineExceeded) && !c.aborted.Load():
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if c.interrupted() {
+			return
+		}
 		c.sm.Advance(time.Now()) // 421 4.4.2 when the deadline passed
-		c.srv.count(CounterTimeouts, 1)
+		if c.sm.Phase() == state.PhaseClosed {
+			c.srv.count(CounterTimeouts, 1)
+		}
 	default:
 		c.receiveEOF()
 	}

@@ -315,15 +315,16 @@ func (s *Server) closeListeners() {
 }
 
 // Shutdown stops accepting connections and waits for the open ones to end.
-// A session between transactions is answered 421 at its next command; a
-// transaction under way finishes (its message is answered) and the next
-// command gets 421. When ctx ends first, the remaining connections are
-// closed and ctx's error returned.
+// A session waiting between transactions gets 421 at once; a transaction
+// under way finishes (its message is answered) and the session then gets
+// 421 (state.Server.Shutdown). When ctx ends first, the remaining
+// connections are ended as by Close and ctx's error returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeListeners()
 	s.mu.Lock()
 	for c := range s.conns {
 		c.stopping.Store(true)
+		c.wake() // an idle session gets its 421 now
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
@@ -338,9 +339,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Close stops accepting and closes every connection at once, without
-// waiting for their goroutines; a Session busy deciding finds its
-// connection closed when it returns, and its context cancelled.
+// Close stops accepting and ends every connection at once: each gets 421
+// (RFC 5321 section 3.8) and is closed, within a second even when its
+// Session is busy deciding (it then finds its context cancelled and the
+// connection closed). Close does not wait for the connection goroutines.
 func (s *Server) Close() error {
 	s.closeListeners()
 	s.closeConns()

@@ -256,8 +256,7 @@ func TestShutdown(t *testing.T) {
 		return err != nil
 	}, 5*time.Second, 10*time.Millisecond, "the listener closes")
 
-	idle.send("MAIL FROM:<a@b.c>\n")
-	idle.expect("421 4.3.2")
+	idle.expect("421 4.3.2") // at once, without waiting for a command
 	idle.closed()
 
 	close(hold) // the message in flight finishes
@@ -272,9 +271,14 @@ func TestShutdownContextExpires(t *testing.T) {
 	srv := &Server{Handler: &recorder{}}
 	c := dial(t, start(t, srv))
 	c.expect("220")
+	c.send("EHLO c\n")
+	c.expect("250")
+	c.send("MAIL FROM:<a@b.c>\n")
+	c.expect("250") // a transaction holds Shutdown
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, srv.Shutdown(ctx), context.DeadlineExceeded)
+	c.expect("421 4.3.2") // ended as by Close
 	c.closed()
 }
 
@@ -307,3 +311,16 @@ func TestConfigErrors(t *testing.T) {
 type metricsFunc func(Counter, int64)
 
 func (f metricsFunc) Count(c Counter, n int64) { f(c, n) }
+
+func TestCloseSends421(t *testing.T) {
+	srv := &Server{Handler: &recorder{}}
+	c := dial(t, start(t, srv))
+	c.expect("220")
+	c.send("EHLO c\n")
+	c.expect("250")
+	c.send("MAIL FROM:<a@b.c>\n")
+	c.expect("250")
+	require.NoError(t, srv.Close())
+	c.expect("421 4.3.2") // even inside a transaction (RFC 5321 3.8)
+	c.closed()
+}
