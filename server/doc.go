@@ -46,6 +46,15 @@
 //   - maildir.go: Maildir, atomic delivery (tmp, fsync, rename to new,
 //     fsync of the directory).
 //
+// Shutdown and Close go through the machine (state.Server.Shutdown and
+// Terminate): an idle session gets 421 at once, a transaction in progress
+// finishes first under Shutdown, and Close answers 421 at any point (RFC
+// 5321 section 3.8).
+//
+// interop_test.go runs real clients against the Server (swaks, curl,
+// Python's smtplib; internal/peers) and checks their sessions in clear
+// with state.Check.
+//
 // # Concurrency
 //
 // Each connection runs on its own goroutine; a Session is called from
