@@ -3,16 +3,11 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -21,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/smtpkit/smtpkit/tlsmode"
 	"github.com/smtpkit/smtpkit/wire"
 )
 
@@ -208,29 +204,22 @@ func (c *client) closed() {
 	require.False(c.t, errors.As(err, &ne) && ne.Timeout(), "the connection stays open: %v", err)
 }
 
-// selfSigned makes a self-signed certificate for localhost and a pool
-// trusting it.
+// selfSigned returns a server certificate for localhost and 127.0.0.1
+// issued by a fresh tlsmode.TestCA, and a pool that trusts it.
 func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := testCA(t)
+	cert, err := ca.IssueServer("localhost", "127.0.0.1")
 	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	return cert, ca.Pool()
+}
+
+// testCA returns a fresh in-memory certificate authority.
+func testCA(t testing.TB) *tlsmode.TestCA {
+	t.Helper()
+	ca, err := tlsmode.NewTestCA()
 	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	return ca
 }
 
 // syncWriter serializes writes for a trace read after the test.

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,14 +25,15 @@ import (
 
 const peerTimeout = 30 * time.Second
 
-// interopCert returns a self-signed certificate for localhost and 127.0.0.1
-// and the path of its PEM file, for the peers' CA option.
+// interopCert returns a certificate for localhost and 127.0.0.1 and the
+// path of the PEM file of the CA that issued it, for the peers' CA option.
 func interopCert(t *testing.T) (tls.Certificate, string) {
 	t.Helper()
-	cert, _ := selfSigned(t)
-	path := filepath.Join(t.TempDir(), "cert.pem")
-	block := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
-	require.NoError(t, os.WriteFile(path, block, 0o600))
+	ca := testCA(t)
+	cert, err := ca.IssueServer("localhost", "127.0.0.1")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(path, ca.CertPEM(), 0o600))
 	return cert, path
 }
 
