@@ -93,8 +93,8 @@ const (
 		"to submit mail use port 587 with STARTTLS and AUTH, or 465 with implicit TLS"
 	hint535 = "check the user name and password; consumer providers (Gmail, Outlook, iCloud, Yahoo) " +
 		"need an app password when two-step verification is on"
-	hint534 = "the server wants a stronger mechanism; consumer providers may need an app password or OAuth"
-	hint530 = "the server requires authentication (RFC 4954 section 6): configure credentials with WithAuth"
+	hint534      = "the server wants a stronger mechanism; consumer providers may need an app password or OAuth"
+	hint530      = "the server requires authentication (RFC 4954 section 6): configure credentials with WithAuth"
 	hint530Clear = "the server requires authentication or TLS first (RFC 4954 section 6, RFC 3207 section 4): " +
 		"configure WithAuth and a TLS mode"
 	hint454 = "temporary authentication failure on the server; try again later"
