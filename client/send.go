@@ -315,7 +315,9 @@ func (t *txn) handle(ev state.ClientEvent) {
 			r.Reply.Text = string(ev.Text)
 		}
 	case state.StageData, state.StageBDAT:
-		if !ok && ev.Kind != state.ClientEventGoAhead && t.fail == nil {
+		// With every recipient refused, the refusal of DATA or BDAT is
+		// their consequence (RFC 2920 section 3.1), not a cause.
+		if !ok && ev.Kind != state.ClientEventGoAhead && t.fail == nil && t.accepted > 0 {
 			t.fail = replyError(ev.Verb.String(), ev)
 		}
 	case state.StageEndOfData, state.StageBDATLast:
@@ -326,7 +328,7 @@ func (t *txn) handle(ev state.ClientEvent) {
 			return
 		}
 		t.res.Reply = ev.Reply()
-		if !ok && t.fail == nil {
+		if !ok && t.fail == nil && t.accepted > 0 {
 			t.fail = &reply.Error{Reply: t.res.Reply, Command: ev.Verb.String()}
 		}
 		if ok && !t.lmtp {

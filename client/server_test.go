@@ -68,8 +68,19 @@ func (ts *testServer) pipe(t testing.TB) net.Conn {
 
 // listen serves on a loopback listener and returns its address.
 func (ts *testServer) listen(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := ts.start()
 	require.NoError(t, err)
+	t.Cleanup(stop)
+	return addr
+}
+
+// start serves on a loopback listener; stop closes it and waits for the
+// sessions to end.
+func (ts *testServer) start() (addr string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
 	ts.wg.Add(1)
 	go func() {
 		defer ts.wg.Done()
@@ -82,8 +93,7 @@ func (ts *testServer) listen(t testing.TB) string {
 			go func() { defer ts.wg.Done(); ts.serve(conn) }()
 		}
 	}()
-	t.Cleanup(func() { l.Close(); ts.wg.Wait() })
-	return l.Addr().String()
+	return l.Addr().String(), func() { l.Close(); ts.wg.Wait() }, nil
 }
 
 // messages returns what was received.
