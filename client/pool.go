@@ -95,7 +95,7 @@ type Pool struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	rnd   func() float64
 
-	sem  chan struct{}  // one token per open connection
+	sem  chan struct{} // one token per open connection
 	idle chan idleConn // connections ready for reuse, newest last
 
 	mu     sync.Mutex

@@ -62,8 +62,12 @@ func (t *tracer) server(ev state.ClientEvent) {
 		return
 	}
 	r := ev.Reply()
+	enh := ""
+	if !r.Enhanced.IsZero() {
+		enh = r.Enhanced.String() + " "
+	}
 	for line := range r.Lines() {
-		fmt.Fprintf(t.w, "S: %d %s\n", r.Code, line)
+		fmt.Fprintf(t.w, "S: %d %s%s\n", r.Code, enh, line)
 	}
 }
 
