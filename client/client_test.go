@@ -227,7 +227,7 @@ func TestSendDSN(t *testing.T) {
 func TestLMTP(t *testing.T) {
 	ts := newTestServer()
 	ts.cfg.Protocol = state.ProtocolLMTP
-	ts.decide = func(ev *state.Event) reply.Reply {
+	ts.decide = func(ev state.Event) reply.Reply {
 		if ev.Kind == state.EventMessage && strings.HasPrefix(string(ev.Mailbox), "full") {
 			return reply.Reply{Code: 452, Enhanced: reply.Enhanced{Class: 4, Subject: 2, Detail: 2}, Text: "mailbox full"}
 		}
@@ -361,7 +361,7 @@ func TestAuthRequired530(t *testing.T) {
 func TestContextCancel(t *testing.T) {
 	ts := newTestServer(wire.ExtPIPELINING)
 	block := make(chan struct{})
-	ts.decide = func(ev *state.Event) reply.Reply {
+	ts.decide = func(ev state.Event) reply.Reply {
 		if ev.Kind == state.EventMessage {
 			<-block
 		}

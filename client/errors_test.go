@@ -79,7 +79,7 @@ func TestModeConfigError(t *testing.T) {
 
 func TestGreetingRefused(t *testing.T) {
 	ts := newTestServer()
-	ts.decide = func(ev *state.Event) reply.Reply {
+	ts.decide = func(ev state.Event) reply.Reply {
 		if ev.Kind == state.EventConnect {
 			return reply.Reply{Code: 554, Text: "no service"}
 		}
@@ -94,7 +94,7 @@ func TestGreetingRefused(t *testing.T) {
 
 func TestServerCloses421(t *testing.T) {
 	ts := newTestServer(wire.ExtPIPELINING)
-	ts.decide = func(ev *state.Event) reply.Reply {
+	ts.decide = func(ev state.Event) reply.Reply {
 		if ev.Kind == state.EventMail {
 			return reply.Reply{Code: 421, Text: "shutting down"}
 		}

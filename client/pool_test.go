@@ -121,7 +121,7 @@ func TestPoolRetry(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	ts := newTestServer(wire.ExtPIPELINING, wire.ExtENHANCEDSTATUSCODES)
-	ts.decide = func(ev *state.Event) reply.Reply {
+	ts.decide = func(ev state.Event) reply.Reply {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {

@@ -37,7 +37,7 @@ type testServer struct {
 	tls      *tls.Config // for STARTTLS and implicit TLS
 	implicit bool
 	auth     *auth.Registry
-	decide   func(ev *state.Event) reply.Reply
+	decide   func(ev state.Event) reply.Reply
 	sink     bool // keep nothing (allocation tests)
 
 	mu    sync.Mutex
@@ -244,7 +244,7 @@ func (ts *testServer) serve(conn net.Conn) {
 		}
 		var r reply.Reply
 		if ts.decide != nil {
-			r = ts.decide(&ev)
+			r = ts.decide(ev)
 		}
 		if !ts.sink {
 			switch ev.Kind {
@@ -279,7 +279,7 @@ func commandLine(ev state.Event) string {
 
 // refuse returns a decide function answering RCPT to mailboxes that start
 // with a code ("550-...@", "451-...@") with that code.
-func refuseByLocal(ev *state.Event) reply.Reply {
+func refuseByLocal(ev state.Event) reply.Reply {
 	if ev.Kind != state.EventRcpt {
 		return reply.Reply{}
 	}
