@@ -44,7 +44,6 @@ type Client struct {
 	cbuf    []byte // a canonical BDAT chunk
 	scratch []byte // addresses being converted
 	canon   canonicalizer
-	res     Result // reused by Send
 	deadSet time.Time
 	seen    bool // the first octets were read
 	err     error

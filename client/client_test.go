@@ -1,8 +1,8 @@
 package client
 
 import (
-	"bytes"
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,353 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/smtpkit/smtpkit/auth"
 	"github.com/smtpkit/smtpkit/reply"
 	"github.com/smtpkit/smtpkit/state"
 	"github.com/smtpkit/smtpkit/tlsmode"
 	"github.com/smtpkit/smtpkit/wire"
 )
-
-func TestSendPipelining(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		exts      []wire.Ext
-		oneWrite  bool
-		wantReads int
-	}{
-		{"pipelined", []wire.Ext{wire.ExtPIPELINING, wire.ExtENHANCEDSTATUSCODES}, true, 0},
-		{"lock-step", []wire.Ext{wire.ExtENHANCEDSTATUSCODES}, false, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := newTestServer(tc.exts...)
-			c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
-			require.NoError(t, err)
-			res, err := c.Send(context.Background(), Envelope{From: "alice@example.org",
-				To: []string{"bob@example.net", "carol@example.net"}}, strings.NewReader("Subject: hi\r\n\r\n.dot\r\n"))
-			require.NoError(t, err)
-			assert.Equal(t, 2, res.Delivered())
-			assert.Equal(t, reply.Code(250), res.Reply.Code)
-			require.NoError(t, c.Quit(context.Background()))
-			msgs := ts.messages()
-			require.Len(t, msgs, 1)
-			assert.Equal(t, "Subject: hi\r\n\r\n.dot\r\n", msgs[0].Body)
-			assert.Equal(t, []string{"bob@example.net", "carol@example.net"}, msgs[0].To)
-			one := false
-			for _, r := range ts.reads {
-				one = one || strings.Contains(r, "MAIL FROM") && strings.Contains(r, "RCPT TO") && strings.Contains(r, "DATA\r\n")
-			}
-			assert.Equal(t, tc.oneWrite, one, "MAIL, RCPT and DATA in one write: %q", ts.reads)
-		})
-	}
-}
-
-func TestSendBDAT(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		body   []byte
-		binary bool
-		chunk  int
-	}{
-		{"one chunk", []byte("Subject: x\r\n\r\nhello\r\n"), false, 0},
-		{"many chunks", bodyOf(10000), false, 1000},
-		{"no final CRLF", []byte("Subject: x\r\n\r\nhello"), false, 0},
-		{"binary", []byte("\x00\x01bin\nary\r"), true, 4},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := newTestServer(wire.ExtPIPELINING, wire.ExtCHUNKING, wire.ExtBINARYMIME, wire.Ext8BITMIME)
-			opts := append([]Option{WithChunkSize(tc.chunk)}, plainOpts...)
-			c, err := dialPipe(t, ts, "mx.test:25", opts...)
-			require.NoError(t, err)
-			_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}, Binary: tc.binary},
-				bytes.NewReader(tc.body))
-			require.NoError(t, err)
-			msgs := ts.messages()
-			require.Len(t, msgs, 1)
-			want := string(tc.body)
-			if !tc.binary && !strings.HasSuffix(want, "\r\n") {
-				want += "\r\n"
-			}
-			assert.Equal(t, want, msgs[0].Body)
-			assert.Equal(t, tc.binary, msgs[0].Binary)
-			assert.Zero(t, ts.count(wire.VerbDATA))
-		})
-	}
-}
-
-func TestSendBareLines(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		policy wire.BarePolicy
-		bdat   bool
-		want   string
-		err    error
-	}{
-		{"DATA reject", wire.BareReject, false, "", wire.ErrBareLF},
-		{"DATA normalize", wire.BareNormalize, false, "a\r\nb\r\n", nil},
-		{"BDAT reject", wire.BareReject, true, "", wire.ErrBareLF},
-		{"BDAT normalize", wire.BareNormalize, true, "a\r\nb\r\n", nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			exts := []wire.Ext{wire.ExtPIPELINING}
-			if tc.bdat {
-				exts = append(exts, wire.ExtCHUNKING)
-			}
-			ts := newTestServer(exts...)
-			c, err := dialPipe(t, ts, "mx.test:25", append([]Option{WithBareLines(tc.policy)}, plainOpts...)...)
-			require.NoError(t, err)
-			_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("a\nb\r\n"))
-			if tc.err != nil {
-				require.ErrorIs(t, err, tc.err)
-				assert.Empty(t, ts.messages())
-				if tc.bdat { // RSET aborted the transaction; the session goes on
-					require.NoError(t, c.Noop(context.Background()))
-				}
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, ts.messages()[0].Body)
-		})
-	}
-}
-
-func TestSendRecipientFailures(t *testing.T) {
-	ts := newTestServer(wire.ExtPIPELINING, wire.ExtENHANCEDSTATUSCODES)
-	ts.decide = refuseByLocal
-	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
-	require.NoError(t, err)
-	res, err := c.Send(context.Background(), Envelope{From: "a@x.test",
-		To: []string{"ok@y.test", "550x@y.test", "451x@y.test"}}, strings.NewReader("hi\r\n"))
-	var se *SendError
-	require.ErrorAs(t, err, &se)
-	assert.Nil(t, se.Reply)
-	require.Len(t, se.Failed, 2)
-	assert.Equal(t, "550x@y.test", se.Failed[0].Addr)
-	assert.Equal(t, reply.Code(550), se.Failed[0].Reply.Code)
-	assert.Equal(t, "5.1.1", se.Failed[0].Reply.Enhanced.String())
-	assert.Equal(t, "no such user", se.Failed[0].Reply.Text)
-	assert.False(t, se.Temporary())
-	assert.Contains(t, se.Error(), "550x@y.test: 550 5.1.1 no such user")
-	assert.Equal(t, 1, res.Delivered())
-	assert.True(t, res.Recipients[0].Delivered)
-	var re *reply.Error
-	require.ErrorAs(t, err, &re)
-
-	// Every recipient refused: the message is refused, the session goes on.
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"550y@y.test"}}, strings.NewReader("hi\r\n"))
-	require.ErrorAs(t, err, &se)
-	assert.Len(t, se.Failed, 1)
-	require.NoError(t, c.Noop(context.Background()))
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"ok@y.test"}}, strings.NewReader("hi\r\n"))
-	require.NoError(t, err)
-	assert.Len(t, ts.messages(), 2)
-}
-
-func TestSendSize(t *testing.T) {
-	ts := newTestServer(wire.ExtSIZE, wire.ExtPIPELINING)
-	ts.cfg.MaxMessageSize = 100
-	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
-	require.NoError(t, err)
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, bytes.NewReader(bodyOf(640)))
-	var ze *SizeError
-	require.ErrorAs(t, err, &ze)
-	assert.Equal(t, uint64(100), ze.Max)
-	assert.False(t, Temporary(err))
-	assert.Zero(t, ts.count(wire.VerbMAIL), "nothing sent")
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
-	require.NoError(t, err)
-	assert.Contains(t, ts.messages()[0].Mail, "SIZE=4")
-}
-
-func TestSendUTF8(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		exts     []wire.Ext
-		from, to string
-		wantTo   string
-		wantUTF8 bool
-		err      error
-	}{
-		{"SMTPUTF8 offered", []wire.Ext{wire.ExtSMTPUTF8, wire.Ext8BITMIME}, "a@x.test", "jörg@bücher.example", "jörg@bücher.example", true, nil},
-		{"IDNA domain", nil, "a@x.test", "joerg@bücher.example", "joerg@xn--bcher-kva.example", false, nil},
-		{"local part", nil, "a@x.test", "jörg@example.com", "", false, ErrNeedsSMTPUTF8},
-		{"sender", nil, "jörg@example.com", "b@y.test", "", false, ErrNeedsSMTPUTF8},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := newTestServer(tc.exts...)
-			c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
-			require.NoError(t, err)
-			_, err = c.Send(context.Background(), Envelope{From: tc.from, To: []string{tc.to}}, strings.NewReader("hi\r\n"))
-			if tc.err != nil {
-				var ae *AddressError
-				require.ErrorAs(t, err, &ae)
-				require.ErrorIs(t, err, tc.err)
-				assert.Zero(t, ts.count(wire.VerbMAIL))
-				return
-			}
-			require.NoError(t, err)
-			m := ts.messages()[0]
-			assert.Equal(t, []string{tc.wantTo}, m.To)
-			assert.Equal(t, tc.wantUTF8, strings.Contains(m.Mail, "SMTPUTF8"))
-		})
-	}
-}
-
-func TestSendDSN(t *testing.T) {
-	ts := newTestServer(wire.ExtDSN, wire.ExtREQUIRETLS, wire.ExtPIPELINING)
-	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
-	require.NoError(t, err)
-	env := Envelope{From: "a@x.test", To: []string{"b@y.test", "c@y.test"},
-		Params:     wire.MailParams{Ret: wire.RetHdrs, EnvID: []byte("QQ314159")},
-		RcptParams: wire.RcptParams{Notify: wire.NotifyFailure | wire.NotifyDelay},
-	}
-	env.PerRcpt = []wire.RcptParams{env.RcptParams,
-		{Notify: wire.NotifyNever, ORCPT: wire.ORCPT{AddrType: []byte("rfc822"), Addr: []byte("c@y.test")}}}
-	_, err = c.Send(context.Background(), env, strings.NewReader("hi\r\n"))
-	require.NoError(t, err)
-	m := ts.messages()[0]
-	assert.Equal(t, "FROM:<a@x.test> RET=HDRS ENVID=QQ314159", m.Mail)
-	assert.Equal(t, []string{"TO:<b@y.test> NOTIFY=FAILURE,DELAY", "TO:<c@y.test> NOTIFY=NEVER ORCPT=rfc822;c@y.test"}, m.Rcpts)
-
-	// REQUIRETLS is offered only under TLS (RFC 8689 section 4): refused
-	// by the machine before anything is sent.
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"},
-		Params: wire.MailParams{RequireTLS: true}}, strings.NewReader("hi\r\n"))
-	require.ErrorIs(t, err, state.ErrNotAdvertised)
-}
-
-func TestLMTP(t *testing.T) {
-	ts := newTestServer()
-	ts.cfg.Protocol = state.ProtocolLMTP
-	ts.decide = func(ev state.Event) reply.Reply {
-		if ev.Kind == state.EventMessage && strings.HasPrefix(string(ev.Mailbox), "full") {
-			return reply.Reply{Code: 452, Enhanced: reply.Enhanced{Class: 4, Subject: 2, Detail: 2}, Text: "mailbox full"}
-		}
-		return refuseByLocal(ev)
-	}
-	c, err := dialPipe(t, ts, "mx.test:24", append([]Option{WithLMTP()}, plainOpts...)...)
-	require.NoError(t, err)
-	res, err := c.Send(context.Background(), Envelope{From: "a@x.test",
-		To: []string{"ok@y.test", "550@y.test", "full@y.test", "ok2@y.test"}}, strings.NewReader("hi\r\n"))
-	var se *SendError
-	require.ErrorAs(t, err, &se)
-	require.Len(t, se.Failed, 2)
-	assert.Equal(t, "550@y.test", se.Failed[0].Addr)
-	assert.Equal(t, "full@y.test", se.Failed[1].Addr)
-	assert.Equal(t, "mailbox full", se.Failed[1].Reply.Text)
-	assert.Equal(t, []bool{true, false, false, true},
-		[]bool{res.Recipients[0].Delivered, res.Recipients[1].Delivered, res.Recipients[2].Delivered, res.Recipients[3].Delivered})
-	assert.Equal(t, 1, ts.count(wire.VerbLHLO))
-}
-
-func TestSTARTTLS(t *testing.T) {
-	ca, srvTLS := testCA(t)
-	ts := newTestServer(wire.ExtSTARTTLS, wire.ExtPIPELINING)
-	ts.tls = srvTLS
-	var trace bytes.Buffer
-	c, err := dialPipe(t, ts, "mx.test:587", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("mx.test")), WithDebug(&trace))
-	require.NoError(t, err)
-	assert.Equal(t, tlsmode.StatusSecured, c.TLSStatus())
-	require.NotNil(t, c.TLSFacts())
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
-	require.NoError(t, err)
-	assert.Equal(t, 2, ts.count(wire.VerbEHLO), "EHLO again after STARTTLS")
-	assert.Contains(t, trace.String(), "C: STARTTLS\n")
-
-	// 587 requires TLS: a server without STARTTLS is refused, no fallback.
-	ts2 := newTestServer()
-	_, err = dialPipe(t, ts2, "mx.test:587", WithHostname("client.test"))
-	require.ErrorIs(t, err, tlsmode.ErrSTARTTLSNotOffered)
-	// 25 is opportunistic: the fallback is visible.
-	c, err = dialPipe(t, newTestServer(), "mx.test:25", WithHostname("client.test"))
-	require.NoError(t, err)
-	assert.Equal(t, tlsmode.StatusClearNotOffered, c.TLSStatus())
-}
-
-func TestImplicitTLSAndCertErrors(t *testing.T) {
-	ca, srvTLS := testCA(t)
-	ts := newTestServer(wire.ExtPIPELINING)
-	ts.tls, ts.implicit = srvTLS, true
-	c, err := dialPipe(t, ts, "mx.test:465", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("")))
-	require.NoError(t, err)
-	assert.Equal(t, tlsmode.StatusSecured, c.TLSStatus())
-
-	// A name the certificate does not carry: the error names both.
-	_, err = dialPipe(t, ts, "other.test:465", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("")))
-	var ve *tlsmode.VerifyError
-	require.ErrorAs(t, err, &ve)
-	assert.Contains(t, err.Error(), "other.test")
-	assert.Contains(t, err.Error(), "presented a certificate for mx.test, 127.0.0.1")
-	assert.False(t, Temporary(err))
-}
-
-func TestAuth(t *testing.T) {
-	creds, err := auth.NewSCRAMCredentials(auth.SCRAMSHA256, "s3cret", 4096)
-	require.NoError(t, err)
-	check := auth.PasswordCheckerFunc(func(_ context.Context, _, user, pass string) error {
-		if user == "alice" && pass == "s3cret" {
-			return nil
-		}
-		return auth.ErrInvalidCredentials
-	})
-	store := auth.SCRAMStoreFunc(func(_ context.Context, _ auth.SCRAMHash, user string) (auth.SCRAMCredentials, error) {
-		if user != "alice" {
-			return auth.SCRAMCredentials{}, auth.ErrInvalidCredentials
-		}
-		return creds, nil
-	})
-	for _, tc := range []struct {
-		name, pass string
-		server     []auth.ServerMechanism
-		insecure   bool
-		wantMech   string
-		wantErr    string
-	}{
-		{"SCRAM-SHA-256", "s3cret", []auth.ServerMechanism{auth.PlainServer(check), auth.SCRAMServer(auth.SCRAMSHA256, false, store)}, false, "SCRAM-SHA-256", ""},
-		{"PLAIN insecure", "s3cret", []auth.ServerMechanism{auth.PlainServer(check)}, true, "PLAIN", ""},
-		{"PLAIN refused in clear", "s3cret", []auth.ServerMechanism{auth.PlainServer(check)}, false, "", "WithInsecureAuth"},
-		{"wrong password", "nope", []auth.ServerMechanism{auth.PlainServer(check)}, true, "", "app password"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := newTestServer(wire.ExtPIPELINING)
-			ts.auth = &auth.Registry{AllowCleartext: true}
-			for _, m := range tc.server {
-				ts.auth.Register(m)
-			}
-			var trace bytes.Buffer
-			opts := append([]Option{WithAuth("alice", tc.pass), WithDebug(&trace)}, plainOpts...)
-			if tc.insecure {
-				opts = append(opts, WithInsecureAuth())
-			}
-			c, err := dialPipe(t, ts, "mx.test:25", opts...)
-			assert.NotContains(t, trace.String(), "s3cret")
-			assert.NotContains(t, trace.String(), "AGFsaWNl") // base64 of "\x00alice"
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
-				assert.NotContains(t, err.Error(), tc.pass)
-				return
-			}
-			require.NoError(t, err)
-			assert.True(t, c.IsAuthenticated())
-			assert.Contains(t, trace.String(), "C: AUTH "+tc.wantMech)
-			assert.Contains(t, trace.String(), "<redacted>")
-		})
-	}
-}
-
-func TestAuthRequired530(t *testing.T) {
-	ts := newTestServer(wire.ExtPIPELINING)
-	ts.cfg.RequireAuth = true
-	ts.auth = &auth.Registry{AllowCleartext: true}
-	ts.auth.Register(auth.PlainServer(nil))
-	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
-	require.NoError(t, err)
-	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
-	var se *SendError
-	require.ErrorAs(t, err, &se)
-	assert.Equal(t, reply.Code(530), se.Reply.Code)
-	assert.Contains(t, err.Error(), "requires authentication")
-}
 
 func TestContextCancel(t *testing.T) {
 	ts := newTestServer(wire.ExtPIPELINING)
@@ -376,4 +34,35 @@ func TestContextCancel(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.False(t, Temporary(err))
 	require.ErrorIs(t, c.Noop(context.Background()), context.Canceled, "the Client is unusable")
+}
+func TestNoGreetingMismatch(t *testing.T) {
+	// An implicit-TLS server never greets in plaintext: a STARTTLS client
+	// times out on the greeting and is told why.
+	_, srvTLS := testCA(t)
+	ts := newTestServer()
+	ts.tls, ts.implicit = srvTLS, true
+	_, err := dialPipe(t, ts, "mx.test:2525", WithHostname("client.test"),
+		WithTimeouts(state.Timeouts{Greeting: 50 * time.Millisecond}))
+	require.ErrorIs(t, err, tlsmode.ErrNoGreeting)
+	assert.True(t, Temporary(err) == false)
+}
+
+func TestTLSRecordOnPlaintext(t *testing.T) {
+	// A server that speaks TLS first (an alert record) on a STARTTLS port.
+	c, s := net.Pipe()
+	go func() {
+		_, _ = s.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46})
+		_, _ = s.Read(make([]byte, 10))
+		s.Close()
+	}()
+	_, err := NewClient(context.Background(), c, "mx.test:587")
+	var me *tlsmode.MismatchError
+	require.ErrorAs(t, err, &me)
+	require.ErrorIs(t, err, tlsmode.ErrUnexpectedTLS)
+}
+
+func TestImplicitOnPlaintextServer(t *testing.T) {
+	ts := newTestServer()
+	_, err := dialPipe(t, ts, "mx.test:465", WithHostname("client.test"))
+	require.ErrorIs(t, err, tlsmode.ErrPlaintextGreeting)
 }

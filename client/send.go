@@ -246,7 +246,7 @@ func (c *Client) plan(env *Envelope, body io.Reader) (wire.MailParams, bool, err
 	return p, chunking && (c.cfg.bdat || env.Binary), nil
 }
 
-// addr returns address i (-1: the sender) as the command needs it, in
+// addrBytes returns address i (-1: the sender) as the command needs it, in
 // c.scratch: unchanged under SMTPUTF8, with an IDNA domain otherwise.
 func (c *Client) addrBytes(env *Envelope, i int, utf8 bool) []byte {
 	a := env.From
