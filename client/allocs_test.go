@@ -1,0 +1,38 @@
+//go:build !race
+
+package client
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/smtpkit/smtpkit/wire"
+)
+
+// TestSendAllocs bounds the allocations of one message on a reused
+// connection in steady state, the in-process server's included: the
+// Result, its recipients and the final reply's text.
+func TestSendAllocs(t *testing.T) {
+	for _, exts := range [][]wire.Ext{
+		{wire.ExtPIPELINING},
+		{wire.ExtPIPELINING, wire.ExtCHUNKING},
+	} {
+		c, env := steadyClient(t, exts...)
+		body := bodyOf(1 << 10)
+		r := bytes.NewReader(body)
+		ctx := context.Background()
+		send := func() {
+			r.Reset(body)
+			_, err := c.Send(ctx, env, r)
+			require.NoError(t, err)
+		}
+		for range 5 { // grow the buffers
+			send()
+		}
+		assert.LessOrEqual(t, testing.AllocsPerRun(100, send), 4.0, "%v", exts)
+	}
+}

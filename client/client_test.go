@@ -1,0 +1,68 @@
+package client
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/smtpkit/smtpkit/reply"
+	"github.com/smtpkit/smtpkit/state"
+	"github.com/smtpkit/smtpkit/tlsmode"
+	"github.com/smtpkit/smtpkit/wire"
+)
+
+func TestContextCancel(t *testing.T) {
+	ts := newTestServer(wire.ExtPIPELINING)
+	block := make(chan struct{})
+	ts.decide = func(ev state.Event) reply.Reply {
+		if ev.Kind == state.EventMessage {
+			<-block
+		}
+		return reply.Reply{}
+	}
+	defer close(block)
+	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err = c.Send(ctx, Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.False(t, Temporary(err))
+	require.ErrorIs(t, c.Noop(context.Background()), context.Canceled, "the Client is unusable")
+}
+func TestNoGreetingMismatch(t *testing.T) {
+	// An implicit-TLS server never greets in plaintext: a STARTTLS client
+	// times out on the greeting and is told why.
+	_, srvTLS := testCA(t)
+	ts := newTestServer()
+	ts.tls, ts.implicit = srvTLS, true
+	_, err := dialPipe(t, ts, "mx.test:2525", WithHostname("client.test"),
+		WithTimeouts(state.Timeouts{Greeting: 50 * time.Millisecond}))
+	require.ErrorIs(t, err, tlsmode.ErrNoGreeting)
+	assert.True(t, Temporary(err) == false)
+}
+
+func TestTLSRecordOnPlaintext(t *testing.T) {
+	// A server that speaks TLS first (an alert record) on a STARTTLS port.
+	c, s := net.Pipe()
+	go func() {
+		_, _ = s.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46})
+		_, _ = s.Read(make([]byte, 10))
+		s.Close()
+	}()
+	_, err := NewClient(context.Background(), c, "mx.test:587")
+	var me *tlsmode.MismatchError
+	require.ErrorAs(t, err, &me)
+	require.ErrorIs(t, err, tlsmode.ErrUnexpectedTLS)
+}
+
+func TestImplicitOnPlaintextServer(t *testing.T) {
+	ts := newTestServer()
+	_, err := dialPipe(t, ts, "mx.test:465", WithHostname("client.test"))
+	require.ErrorIs(t, err, tlsmode.ErrPlaintextGreeting)
+}

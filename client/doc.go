@@ -1,0 +1,54 @@
+// Package client is what Go programs import to send mail: a net.Conn
+// driver over the sans-I/O state.Client. The machine sequences every
+// command and judges every reply (RFC 5321, RFC 2920, RFC 3030, RFC 2033);
+// this package moves bytes, honours contexts and deadlines, runs TLS
+// (tlsmode) and SASL (auth), and turns what happened into results and
+// errors that say what to change.
+//
+// # Parts
+//
+//   - dial.go: Dial (TCP or SOCKS5 through golang.org/x/net/proxy) and
+//     WithSOCKS5. options.go: Option and the With... functions (TLS mode and
+//     policy, credentials, LMTP, timeouts, bare line policy, debug
+//     transcript, BDAT chunk size).
+//   - client.go: Client and the driver loop: Output is written, reads go to
+//     Receive, Next gives events; the connection deadline is the earlier of
+//     the context's and the machine's Deadline (RFC 5321 section 4.5.3.2);
+//     a cancelled context interrupts blocking I/O.
+//   - session.go: the opening (implicit TLS on 465, the greeting, EHLO with
+//     the machine's HELO fallback, STARTTLS and the new EHLO per
+//     tlsmode.Policy, AUTH with the strongest common mechanism through
+//     auth.Choose: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS,
+//     SCRAM-SHA-1, then PLAIN and LOGIN only under TLS unless
+//     WithInsecureAuth), Reset (RSET, no new EHLO), Noop, Quit.
+//   - send.go: Envelope, Send, Result, RcptResult, SendError: MAIL, RCPT and
+//     DATA pipelined in one write when PIPELINING is offered; SIZE checked
+//     before anything is sent; SMTPUTF8 when an address needs it and the
+//     server offers it, IDNA A-labels for domains otherwise (address.go;
+//     a non-ASCII local part is an *AddressError); DSN, REQUIRETLS,
+//     MT-PRIORITY, DELIVERBY and FUTURERELEASE through wire.MailParams and
+//     wire.RcptParams; per-recipient results, LMTP's per-recipient replies.
+//     Dot-stuffing and the bare CR/LF policy of DATA are the machine's.
+//   - bdat.go, body.go: BDAT chunks when CHUNKING is offered (RFC 3030),
+//     BINARYMIME bodies as is, text bodies made CRLF-canonical on the way
+//     (the canonicalizer; BDAT is not dot-stuffed).
+//   - pool.go: Pool, PoolConfig, Retry: bounded reused connections, idle
+//     timeout, NOOP health check before reuse, a messages-per-second rate,
+//     and retry with exponential backoff and jitter for 4yz replies and
+//     transient network errors only, never 5yz.
+//   - errors.go: Error (step, address, cause, hint), Temporary, and the
+//     hints: port 25 blocked (try 587), TLS mode mismatches
+//     (tlsmode.NoGreeting, tlsmode.MismatchError), 535 credentials and app
+//     passwords, 530 authentication required, certificates naming the host
+//     wanted and what the server presented (tlsmode.VerifyError).
+//   - trace.go: the WithDebug transcript; AUTH payloads are "<redacted>",
+//     message content is shown as its length.
+//
+// # Buffers and concurrency
+//
+// A Client is used by one goroutine at a time; it copies what it is given
+// (addresses, body pieces) before returning, and the Result of Send
+// belongs to the caller. A Pool is safe for concurrent use. After a
+// network, protocol or context error a Client is unusable and returns that
+// error from every method; a *SendError leaves it usable.
+package client

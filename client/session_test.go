@@ -1,0 +1,158 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/smtpkit/smtpkit/auth"
+	"github.com/smtpkit/smtpkit/reply"
+	"github.com/smtpkit/smtpkit/state"
+	"github.com/smtpkit/smtpkit/tlsmode"
+	"github.com/smtpkit/smtpkit/wire"
+)
+
+func TestSTARTTLS(t *testing.T) {
+	ca, srvTLS := testCA(t)
+	ts := newTestServer(wire.ExtSTARTTLS, wire.ExtPIPELINING)
+	ts.tls = srvTLS
+	var trace bytes.Buffer
+	c, err := dialPipe(t, ts, "mx.test:587", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("mx.test")), WithDebug(&trace))
+	require.NoError(t, err)
+	assert.Equal(t, tlsmode.StatusSecured, c.TLSStatus())
+	require.NotNil(t, c.TLSFacts())
+	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, ts.count(wire.VerbEHLO), "EHLO again after STARTTLS")
+	assert.Contains(t, trace.String(), "C: STARTTLS\n")
+
+	// 587 requires TLS: a server without STARTTLS is refused, no fallback.
+	ts2 := newTestServer()
+	_, err = dialPipe(t, ts2, "mx.test:587", WithHostname("client.test"))
+	require.ErrorIs(t, err, tlsmode.ErrSTARTTLSNotOffered)
+	// 25 is opportunistic: the fallback is visible.
+	c, err = dialPipe(t, newTestServer(), "mx.test:25", WithHostname("client.test"))
+	require.NoError(t, err)
+	assert.Equal(t, tlsmode.StatusClearNotOffered, c.TLSStatus())
+}
+
+func TestImplicitTLSAndCertErrors(t *testing.T) {
+	ca, srvTLS := testCA(t)
+	ts := newTestServer(wire.ExtPIPELINING)
+	ts.tls, ts.implicit = srvTLS, true
+	c, err := dialPipe(t, ts, "mx.test:465", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("")))
+	require.NoError(t, err)
+	assert.Equal(t, tlsmode.StatusSecured, c.TLSStatus())
+
+	// A name the certificate does not carry: the error names both.
+	_, err = dialPipe(t, ts, "other.test:465", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("")))
+	var ve *tlsmode.VerifyError
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, err.Error(), "other.test")
+	assert.Contains(t, err.Error(), "presented a certificate for mx.test, 127.0.0.1")
+	assert.False(t, Temporary(err))
+}
+
+func TestAuth(t *testing.T) {
+	creds, err := auth.NewSCRAMCredentials(auth.SCRAMSHA256, "s3cret", 4096)
+	require.NoError(t, err)
+	check := auth.PasswordCheckerFunc(func(_ context.Context, _, user, pass string) error {
+		if user == "alice" && pass == "s3cret" {
+			return nil
+		}
+		return auth.ErrInvalidCredentials
+	})
+	store := auth.SCRAMStoreFunc(func(_ context.Context, _ auth.SCRAMHash, user string) (auth.SCRAMCredentials, error) {
+		if user != "alice" {
+			return auth.SCRAMCredentials{}, auth.ErrInvalidCredentials
+		}
+		return creds, nil
+	})
+	for _, tc := range []struct {
+		name, pass string
+		server     []auth.ServerMechanism
+		insecure   bool
+		wantMech   string
+		wantErr    string
+	}{
+		{"SCRAM-SHA-256", "s3cret", []auth.ServerMechanism{auth.PlainServer(check), auth.SCRAMServer(auth.SCRAMSHA256, false, store)}, false, "SCRAM-SHA-256", ""},
+		{"PLAIN insecure", "s3cret", []auth.ServerMechanism{auth.PlainServer(check)}, true, "PLAIN", ""},
+		{"PLAIN refused in clear", "s3cret", []auth.ServerMechanism{auth.PlainServer(check)}, false, "", "WithInsecureAuth"},
+		{"wrong password", "nope", []auth.ServerMechanism{auth.PlainServer(check)}, true, "", "app password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(wire.ExtPIPELINING)
+			ts.auth = &auth.Registry{AllowCleartext: true}
+			for _, m := range tc.server {
+				ts.auth.Register(m)
+			}
+			var trace bytes.Buffer
+			opts := append([]Option{WithAuth("alice", tc.pass), WithDebug(&trace)}, plainOpts...)
+			if tc.insecure {
+				opts = append(opts, WithInsecureAuth())
+			}
+			c, err := dialPipe(t, ts, "mx.test:25", opts...)
+			assert.NotContains(t, trace.String(), "s3cret")
+			assert.NotContains(t, trace.String(), "AGFsaWNl") // base64 of "\x00alice"
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				assert.NotContains(t, err.Error(), tc.pass)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, c.IsAuthenticated())
+			assert.Contains(t, trace.String(), "C: AUTH "+tc.wantMech)
+			assert.Contains(t, trace.String(), "<redacted>")
+		})
+	}
+}
+
+func TestAuthRequired530(t *testing.T) {
+	ts := newTestServer(wire.ExtPIPELINING)
+	ts.cfg.RequireAuth = true
+	ts.auth = &auth.Registry{AllowCleartext: true}
+	ts.auth.Register(auth.PlainServer(nil))
+	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+	var se *SendError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, reply.Code(530), se.Reply.Code)
+	assert.Contains(t, err.Error(), "requires authentication")
+}
+
+func TestGreetingRefused(t *testing.T) {
+	ts := newTestServer()
+	ts.decide = func(ev state.Event) reply.Reply {
+		if ev.Kind == state.EventConnect {
+			return reply.Reply{Code: 554, Text: "no service"}
+		}
+		return reply.Reply{}
+	}
+	_, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
+	var re *reply.Error
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, reply.Code(554), re.Code)
+	assert.False(t, Temporary(err))
+}
+
+func TestServerCloses421(t *testing.T) {
+	ts := newTestServer(wire.ExtPIPELINING)
+	ts.decide = func(ev state.Event) reply.Reply {
+		if ev.Kind == state.EventMail {
+			return reply.Reply{Code: 421, Text: "shutting down"}
+		}
+		return reply.Reply{}
+	}
+	c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
+	require.NoError(t, err)
+	_, err = c.Send(context.Background(), Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+	require.Error(t, err)
+	assert.True(t, Temporary(err), err.Error())
+	assert.Error(t, c.Err())
+}

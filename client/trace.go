@@ -1,0 +1,77 @@
+package client
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/smtpkit/smtpkit/state"
+)
+
+// tracer writes the redacted debug transcript of WithDebug: commands and
+// replies as "C: " and "S: " lines, AUTH payloads as "<redacted>" (they
+// carry passwords, tokens and proofs), message content as its length.
+type tracer struct {
+	w    io.Writer
+	skip int // octets of a BDAT chunk still to leave out
+}
+
+// client writes what the client sends; phase is the machine's phase.
+func (t *tracer) client(out []byte, phase state.Phase) {
+	if phase == state.PhaseData {
+		fmt.Fprintf(t.w, "C: <%d octets of message content>\n", len(out))
+		return
+	}
+	for len(out) > 0 {
+		if t.skip > 0 {
+			n := min(t.skip, len(out))
+			t.skip -= n
+			out = out[n:]
+			fmt.Fprintf(t.w, "C: <%d octets of message content>\n", n)
+			continue
+		}
+		line, rest, _ := bytes.Cut(out, []byte("\r\n"))
+		out = rest
+		switch {
+		case phase == state.PhaseAuth:
+			fmt.Fprintln(t.w, "C: <redacted>")
+		case hasPrefixFold(line, "AUTH "):
+			// AUTH mechanism [initial-response] (RFC 4954 section 4)
+			if f := bytes.Fields(line); len(f) > 2 {
+				fmt.Fprintf(t.w, "C: AUTH %s <redacted>\n", f[1])
+			} else {
+				fmt.Fprintf(t.w, "C: %s\n", line)
+			}
+		case hasPrefixFold(line, "BDAT "):
+			if f := bytes.Fields(line); len(f) > 1 {
+				n, _ := strconv.Atoi(string(f[1]))
+				t.skip = n
+			}
+			fmt.Fprintf(t.w, "C: %s\n", line)
+		default:
+			fmt.Fprintf(t.w, "C: %s\n", line)
+		}
+	}
+}
+
+// server writes a reply.
+func (t *tracer) server(ev state.ClientEvent) {
+	if ev.Kind == state.ClientEventChallenge {
+		fmt.Fprintln(t.w, "S: 334 <redacted>")
+		return
+	}
+	r := ev.Reply()
+	enh := ""
+	if !r.Enhanced.IsZero() {
+		enh = r.Enhanced.String() + " "
+	}
+	for line := range r.Lines() {
+		fmt.Fprintf(t.w, "S: %d %s%s\n", r.Code, enh, line)
+	}
+}
+
+// hasPrefixFold reports whether b starts with the ASCII prefix p in any case.
+func hasPrefixFold(b []byte, p string) bool {
+	return len(b) >= len(p) && bytes.EqualFold(b[:len(p)], []byte(p))
+}
