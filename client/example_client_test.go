@@ -44,9 +44,9 @@ func ExampleClient_Send() {
 	// Output:
 	// S: 220 mx.test ESMTP
 	// C: EHLO client.example
-	// S: 250 mx.test
-	// S: 250 PIPELINING
-	// S: 250 SIZE
+	// S: 250-mx.test
+	// S: 250-PIPELINING
+	// S: 250-SIZE
 	// S: 250 ENHANCEDSTATUSCODES
 	// C: MAIL FROM:<alice@example.org> SIZE=23
 	// C: RCPT TO:<bob@example.net>

@@ -66,9 +66,16 @@ func (t *tracer) server(ev state.ClientEvent) {
 	if !r.Enhanced.IsZero() {
 		enh = r.Enhanced.String() + " "
 	}
+	// RFC 5321 section 4.2.1: "ddd-" on every line but the last.
+	var prev string
+	n := 0
 	for line := range r.Lines() {
-		fmt.Fprintf(t.w, "S: %d %s%s\n", r.Code, enh, line)
+		if n > 0 {
+			fmt.Fprintf(t.w, "S: %d-%s%s\n", r.Code, enh, prev)
+		}
+		prev, n = line, n+1
 	}
+	fmt.Fprintf(t.w, "S: %d %s%s\n", r.Code, enh, prev)
 }
 
 // hasPrefixFold reports whether b starts with the ASCII prefix p in any case.

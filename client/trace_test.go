@@ -37,5 +37,5 @@ func TestTracer(t *testing.T) {
 	tr.server(state.ClientEvent{Kind: state.ClientEventChallenge, Code: 334, Text: []byte("r=nonce,s=salt")})
 	tr.server(state.ClientEvent{Kind: state.ClientEventReply, Code: 250,
 		Enhanced: reply.Enhanced{Class: 2, Subject: 0, Detail: 0}, Text: []byte("a\nb")})
-	assert.Equal(t, "S: 334 <redacted>\nS: 250 2.0.0 a\nS: 250 2.0.0 b\n", b.String())
+	assert.Equal(t, "S: 334 <redacted>\nS: 250-2.0.0 a\nS: 250 2.0.0 b\n", b.String())
 }
