@@ -87,7 +87,7 @@ func (s *inboxSession) Reset()        {}
 func (s *inboxSession) Logout() error { return nil }
 
 // serve runs srv on 127.0.0.1 (implicit TLS when implicit) until t ends.
-func serve(t *testing.T, srv *server.Server, implicit bool) string {
+func serve(t testing.TB, srv *server.Server, implicit bool) string {
 	t.Helper()
 	if srv.ErrorLog == nil {
 		srv.ErrorLog = slog.New(slog.DiscardHandler)

@@ -267,20 +267,24 @@ func (p *Pool) Send(ctx context.Context, env Envelope, body io.Reader) (*Result,
 		}
 		body = seeker
 	}
-	res := &Result{Recipients: make([]RcptResult, len(env.To))}
+	// The first attempt goes to every recipient; its Result is the answer
+	// unless something is worth retrying.
+	res, err := p.attemptAll(ctx, &env, body)
+	if err == nil {
+		return res, nil
+	}
+	if res == nil {
+		res = &Result{Recipients: make([]RcptResult, len(env.To))}
+		for i := range env.To {
+			res.Recipients[i].Addr = env.To[i]
+		}
+	}
 	todo := make([]int, len(env.To)) // indexes still to send to
-	for i := range env.To {
-		res.Recipients[i].Addr = env.To[i]
+	for i := range todo {
 		todo[i] = i
 	}
-	var err error
-	for n := 0; ; n++ {
-		err = p.attempt(ctx, &env, body, todo, res)
-		if err == nil || n+1 >= attempts || !worthRetry(err) || ctx.Err() != nil {
-			break
-		}
-		todo = retryable(err, todo, res)
-		if len(todo) == 0 {
+	for n := 0; n+1 < attempts && worthRetry(err) && ctx.Err() == nil; n++ {
+		if todo = retryable(err, todo, res); len(todo) == 0 {
 			break
 		}
 		p.count(func(s *PoolStats) { s.Retries++ })
@@ -290,12 +294,33 @@ func (p *Pool) Send(ctx context.Context, env Envelope, body io.Reader) (*Result,
 		if _, serr := seeker.Seek(start, io.SeekStart); serr != nil {
 			return res, errors.Join(err, serr)
 		}
+		if err = p.attempt(ctx, &env, body, todo, res); err == nil {
+			break
+		}
+	}
+	if err == nil {
+		return res, mergedError(res, nil) // earlier attempts may have failed some
 	}
 	var se *SendError
-	if err == nil || errors.As(err, &se) {
-		return res, mergedError(res, se) // earlier attempts may have failed some
+	if errors.As(err, &se) {
+		return res, mergedError(res, se)
 	}
 	return res, err
+}
+
+// attemptAll is the first attempt: every recipient, the Client's Result
+// as it is.
+func (p *Pool) attemptAll(ctx context.Context, env *Envelope, body io.Reader) (*Result, error) {
+	if err := p.wait(ctx); err != nil {
+		return nil, err
+	}
+	c, err := p.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Send(ctx, *env, body)
+	p.put(c)
+	return r, err
 }
 
 // attempt sends to the recipients todo and merges the outcome into res.
@@ -371,6 +396,9 @@ func retryable(err error, todo []int, res *Result) []int {
 
 // mergedError is the SendError for every recipient res did not deliver.
 func mergedError(res *Result, last *SendError) error {
+	if res.Delivered() == len(res.Recipients) {
+		return nil
+	}
 	out := &SendError{}
 	if last != nil {
 		out.Reply, out.Hint = last.Reply, last.Hint
