@@ -308,3 +308,65 @@ func TestInteropSmtpSink(t *testing.T) {
 		})
 	}
 }
+
+// paramSession records the MAIL parameters the server machine decoded.
+type paramSession struct {
+	inboxSession
+	got *wire.MailParams
+}
+
+func (s *paramSession) Mail(from string, p *wire.MailParams) error {
+	*s.got = *p
+	return s.inboxSession.Mail(from, p)
+}
+
+func TestEndToEndExtensions(t *testing.T) {
+	var got wire.MailParams
+	in := &inbox{}
+	h := server.HandlerFunc(func(context.Context, *server.ConnInfo) (server.Session, error) {
+		return &paramSession{inboxSession: inboxSession{b: in}, got: &got}, nil
+	})
+	srv := &server.Server{Handler: h, Hostname: "mx.example.org", MaxMessageSize: 4096,
+		Extensions: state.DefaultExtensions.With(wire.ExtMTPRIORITY).With(wire.ExtDELIVERBY).With(wire.ExtFUTURERELEASE),
+		Configure: func(c *state.ServerConfig) { c.FutureReleaseMax = 24 * time.Hour }}
+	rec := peers.Record(t, serve(t, srv, false))
+	ctx := context.Background()
+	c, err := client.Dial(ctx, rec.Addr, client.WithTLS(tlsmode.ModeNone, tlsmode.PolicyDisabled))
+	require.NoError(t, err)
+	to := []string{"bob@example.org"}
+
+	// MT-PRIORITY (RFC 6710), BY (RFC 2852), HOLDFOR (RFC 4865) reach the
+	// server's Session decoded.
+	_, err = c.Send(ctx, client.Envelope{From: "alice@example.com", To: to, Params: wire.MailParams{
+		MTPriority: 3, HasMTPriority: true, By: wire.DeliverBy{Time: 3600, Mode: 'N'}, HasBy: true,
+		HoldFor: 600, HasHoldFor: true}}, strings.NewReader("Subject: params\r\n\r\nhi\r\n"))
+	require.NoError(t, err)
+	assert.True(t, got.HasMTPriority)
+	assert.Equal(t, int8(3), got.MTPriority)
+	assert.Equal(t, wire.DeliverBy{Time: 3600, Mode: 'N'}, got.By)
+	assert.Equal(t, uint64(600), got.HoldFor)
+
+	// BINARYMIME goes as BDAT, octets as they are (RFC 3030 section 3).
+	binary := "\x00\x01\r\x02\n\xff"
+	_, err = c.Send(ctx, client.Envelope{From: "alice@example.com", To: to, Binary: true}, strings.NewReader(binary))
+	require.NoError(t, err)
+	assert.Equal(t, wire.BodyBinaryMIME, got.Body)
+
+	// SIZE (RFC 1870): refused before anything is sent.
+	_, err = c.Send(ctx, client.Envelope{From: "alice@example.com", To: to}, strings.NewReader(strings.Repeat("x", 5000)))
+	var se *client.SizeError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, uint64(4096), se.Max)
+
+	// REQUIRETLS is offered only under TLS (RFC 8689 section 4): refused in
+	// clear by the client machine, not sent.
+	_, err = c.Send(ctx, client.Envelope{From: "alice@example.com", To: to, Params: wire.MailParams{RequireTLS: true}},
+		strings.NewReader("x\r\n"))
+	require.ErrorIs(t, err, state.ErrNotAdvertised)
+
+	require.NoError(t, c.Quit(ctx))
+	msgs := in.all()
+	require.Len(t, msgs, 2)
+	assert.Equal(t, binary, msgs[1].Body)
+	checkRecorded(t, rec, 1, state.CheckerConfig{})
+}
