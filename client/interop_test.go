@@ -328,7 +328,7 @@ func TestEndToEndExtensions(t *testing.T) {
 	})
 	srv := &server.Server{Handler: h, Hostname: "mx.example.org", MaxMessageSize: 4096,
 		Extensions: state.DefaultExtensions.With(wire.ExtMTPRIORITY).With(wire.ExtDELIVERBY).With(wire.ExtFUTURERELEASE),
-		Configure: func(c *state.ServerConfig) { c.FutureReleaseMax = 24 * time.Hour }}
+		Configure:  func(c *state.ServerConfig) { c.FutureReleaseMax = 24 * time.Hour }}
 	rec := peers.Record(t, serve(t, srv, false))
 	ctx := context.Background()
 	c, err := client.Dial(ctx, rec.Addr, client.WithTLS(tlsmode.ModeNone, tlsmode.PolicyDisabled))
