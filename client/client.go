@@ -57,10 +57,21 @@ type Client struct {
 // credentials are configured. Under ModeImplicit conn must not yet be
 // under TLS: NewClient runs the handshake. On error conn is closed.
 func NewClient(ctx context.Context, conn net.Conn, addr string, opts ...Option) (*Client, error) {
+	return start(ctx, conn, addr, configure(opts))
+}
+
+// configure applies opts to the default configuration.
+func configure(opts []Option) config {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return cfg
+}
+
+// start builds the Client on conn and opens the session; conn is closed
+// on error.
+func start(ctx context.Context, conn net.Conn, addr string, cfg config) (*Client, error) {
 	c, err := newClient(conn, addr, cfg)
 	if err != nil {
 		conn.Close()

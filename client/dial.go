@@ -17,10 +17,7 @@ import (
 // sends TLS records to a plaintext client, is reported as a TLS mode
 // mismatch (tlsmode.ErrNoGreeting, tlsmode.ErrUnexpectedTLS).
 func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
-	cfg := defaultConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := configure(opts)
 	if cfg.optErr != nil {
 		return nil, &Error{Op: "config", Addr: addr, Err: cfg.optErr}
 	}
@@ -32,16 +29,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, &Error{Op: "dial", Addr: addr, Err: err, Hint: dialHint(port, err)}
 	}
-	c, err := newClient(conn, addr, cfg)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	if err := c.open(ctx); err != nil {
-		c.abort()
-		return nil, err
-	}
-	return c, nil
+	return start(ctx, conn, addr, cfg)
 }
 
 // WithSOCKS5 dials through the SOCKS5 proxy at proxyAddr (RFC 1928), with

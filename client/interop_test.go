@@ -120,23 +120,6 @@ func tlsPair(t *testing.T) (*tls.Config, *tls.Config) {
 	return scfg, &tls.Config{RootCAs: ca.Pool()}
 }
 
-// checkRecorded requires a clean Checker report for every recorded
-// session.
-func checkRecorded(t *testing.T, rec *peers.Recording, n int, cfg state.CheckerConfig) {
-	t.Helper()
-	sessions := rec.Sessions(n, 10*time.Second)
-	require.Len(t, sessions, n)
-	for _, tr := range sessions {
-		r, err := state.Check(tr, cfg)
-		require.NoError(t, err)
-		for _, v := range r.Violations {
-			t.Errorf("violation: %v\n%s", &v, tr)
-		}
-		assert.Empty(t, r.Diverged)
-		assert.Empty(t, r.Stopped)
-	}
-}
-
 func TestEndToEndModes(t *testing.T) {
 	body := "Subject: e2e\r\n\r\nline one\r\n.leading dot\r\ncaf\u00e9\r\n"
 	tests := []struct {
@@ -191,7 +174,7 @@ func TestEndToEndModes(t *testing.T) {
 			case "one-refused":
 				assert.Equal(t, []string{"bob@example.org"}, msgs[0].To)
 			}
-			checkRecorded(t, rec, 1, state.CheckerConfig{})
+			rec.Check(t, 1, state.CheckerConfig{})
 		})
 	}
 }
@@ -248,7 +231,7 @@ func TestEndToEndLMTP(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Delivered())
 	require.NoError(t, c.Quit(ctx))
-	checkRecorded(t, rec, 1, state.CheckerConfig{Protocol: state.ProtocolLMTP})
+	rec.Check(t, 1, state.CheckerConfig{Protocol: state.ProtocolLMTP})
 }
 
 func TestEndToEndPool(t *testing.T) {
@@ -304,7 +287,7 @@ func TestInteropSmtpSink(t *testing.T) {
 				assert.Equal(t, 2, res.Delivered())
 			}
 			require.NoError(t, c.Quit(ctx))
-			checkRecorded(t, rec, 1, tt.cfg)
+			rec.Check(t, 1, tt.cfg)
 		})
 	}
 }
@@ -368,5 +351,5 @@ func TestEndToEndExtensions(t *testing.T) {
 	msgs := in.all()
 	require.Len(t, msgs, 2)
 	assert.Equal(t, binary, msgs[1].Body)
-	checkRecorded(t, rec, 1, state.CheckerConfig{})
+	rec.Check(t, 1, state.CheckerConfig{})
 }

@@ -73,22 +73,6 @@ func interopServer(t *testing.T, h Handler, cert tls.Certificate, implicit bool,
 	return l.Addr().String()
 }
 
-// checkSessions runs the Checker over recorded sessions.
-func checkSessions(t *testing.T, rec *peers.Recording, n int, cfg state.CheckerConfig) {
-	t.Helper()
-	sessions := rec.Sessions(n, 10*time.Second)
-	require.Len(t, sessions, n)
-	for _, tr := range sessions {
-		r, err := state.Check(tr, cfg)
-		require.NoError(t, err)
-		for _, v := range r.Violations {
-			t.Errorf("violation: %v\n%s", &v, tr)
-		}
-		assert.Empty(t, r.Diverged)
-		assert.Empty(t, r.Stopped)
-	}
-}
-
 func TestInteropSwaks(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -128,7 +112,7 @@ func TestInteropSwaks(t *testing.T) {
 				assert.Contains(t, string(out), "235 ")
 			}
 			if rec != nil {
-				checkSessions(t, rec, 1, state.CheckerConfig{})
+				rec.Check(t, 1, state.CheckerConfig{})
 			}
 		})
 	}
@@ -162,7 +146,7 @@ func TestInteropCurl(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 	}
 	send("smtp://" + rec.Addr)
-	checkSessions(t, rec, 1, state.CheckerConfig{})
+	rec.Check(t, 1, state.CheckerConfig{})
 	send("smtp://"+addr, "--ssl-reqd", "--cacert", certPEM, "--user", "alice:secret")
 	send("smtps://"+addr2, "--cacert", certPEM, "--user", "alice:secret")
 
@@ -199,7 +183,7 @@ with smtplib.SMTP("127.0.0.1", real, timeout=10) as s:
 `
 	out, err := peers.Run(t, peerTimeout, "python3", "-c", script, host, p, realPort, certPEM)
 	require.NoError(t, err, "%s", out)
-	checkSessions(t, rec, 1, state.CheckerConfig{})
+	rec.Check(t, 1, state.CheckerConfig{})
 	msgs := h.messages()
 	require.Len(t, msgs, 4)
 	assert.Equal(t, []string{"dave@example.org"}, msgs[2].To)

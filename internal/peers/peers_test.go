@@ -5,31 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/smtpkit/smtpkit/state"
 )
-
-// checkClean runs the Checker over each recorded session and requires no
-// violation: Postfix's tools, swaks, curl and smtplib talking to smtp-sink
-// are well-behaved peers, so anything found is the Checker's mistake.
-func checkClean(t *testing.T, sessions []*state.Transcript, want int, cfg state.CheckerConfig) {
-	t.Helper()
-	require.Len(t, sessions, want, "sessions recorded")
-	for _, tr := range sessions {
-		r, err := state.Check(tr, cfg)
-		require.NoError(t, err)
-		for _, v := range r.Violations {
-			t.Errorf("violation: %v", &v)
-		}
-		assert.Empty(t, r.Diverged)
-		assert.Empty(t, r.Stopped)
-		if t.Failed() {
-			t.Logf("transcript:\n%s", tr)
-		}
-	}
-}
 
 func TestInteropCheckerSmtpSource(t *testing.T) {
 	sink := Sink(t, "-c")
@@ -37,7 +16,7 @@ func TestInteropCheckerSmtpSource(t *testing.T) {
 	// Lock-step SMTP: 3 messages of 2 recipients, one session each.
 	out, err := Run(t, 30*time.Second, "smtp-source", "-m", "3", "-r", "2", "-l", "2000", rec.Addr)
 	require.NoError(t, err, "%s", out)
-	checkClean(t, rec.Sessions(3, 10*time.Second), 3, state.CheckerConfig{})
+	rec.Check(t, 3, state.CheckerConfig{})
 }
 
 func TestInteropCheckerSmtpSourceLMTP(t *testing.T) {
@@ -45,7 +24,7 @@ func TestInteropCheckerSmtpSourceLMTP(t *testing.T) {
 	rec := Record(t, sink)
 	out, err := Run(t, 30*time.Second, "smtp-source", "-L", "-m", "1", "-r", "3", rec.Addr)
 	require.NoError(t, err, "%s", out)
-	checkClean(t, rec.Sessions(1, 10*time.Second), 1, state.CheckerConfig{Protocol: state.ProtocolLMTP})
+	rec.Check(t, 1, state.CheckerConfig{Protocol: state.ProtocolLMTP})
 }
 
 func TestInteropCheckerSwaks(t *testing.T) {
@@ -64,7 +43,7 @@ func TestInteropCheckerSwaks(t *testing.T) {
 				"--to", "bob@example.org", "--timeout", "10"}, tt.args...)
 			out, err := Run(t, 30*time.Second, "swaks", args...)
 			require.NoError(t, err, "%s", out)
-			checkClean(t, rec.Sessions(1, 10*time.Second), 1, state.CheckerConfig{})
+			rec.Check(t, 1, state.CheckerConfig{})
 		})
 	}
 }
@@ -75,7 +54,7 @@ func TestInteropCheckerCurl(t *testing.T) {
 	out, err := Run(t, 30*time.Second, "curl", "-sS", "--max-time", "10", "smtp://"+rec.Addr,
 		"--mail-from", "alice@example.com", "--mail-rcpt", "bob@example.org", "-T", "-")
 	require.NoError(t, err, "%s", out)
-	checkClean(t, rec.Sessions(1, 10*time.Second), 1, state.CheckerConfig{})
+	rec.Check(t, 1, state.CheckerConfig{})
 }
 
 func TestInteropCheckerSmtplib(t *testing.T) {
@@ -89,5 +68,5 @@ with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s:
 `
 	out, err := Run(t, 30*time.Second, "python3", "-c", script, host, port)
 	require.NoError(t, err, "%s", out)
-	checkClean(t, rec.Sessions(1, 10*time.Second), 1, state.CheckerConfig{})
+	rec.Check(t, 1, state.CheckerConfig{})
 }

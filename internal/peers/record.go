@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/smtpkit/smtpkit/state"
 )
 
@@ -117,4 +120,27 @@ func (r *Recording) Sessions(n int, timeout time.Duration) []*state.Transcript {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]*state.Transcript(nil), r.done...)
+}
+
+// Check waits up to 10 seconds for n sessions to end and requires that
+// state.Check finds no violation in any of them, no divergence and no
+// stop: the peers here are well-behaved, so anything found is a bug on
+// one side or in the Checker. The transcript of a failing session is
+// logged.
+func (r *Recording) Check(t testing.TB, n int, cfg state.CheckerConfig) {
+	t.Helper()
+	sessions := r.Sessions(n, 10*time.Second)
+	require.Len(t, sessions, n, "sessions recorded")
+	for _, tr := range sessions {
+		rep, err := state.Check(tr, cfg)
+		require.NoError(t, err)
+		for _, v := range rep.Violations {
+			t.Errorf("violation: %v", &v)
+		}
+		assert.Empty(t, rep.Diverged)
+		assert.Empty(t, rep.Stopped)
+		if len(rep.Violations) > 0 || rep.Diverged != "" || rep.Stopped != "" {
+			t.Logf("transcript:\n%s", tr)
+		}
+	}
 }
