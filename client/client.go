@@ -72,6 +72,10 @@ func configure(opts []Option) config {
 // start builds the Client on conn and opens the session; conn is closed
 // on error.
 func start(ctx context.Context, conn net.Conn, addr string, cfg config) (*Client, error) {
+	if cfg.optErr != nil {
+		conn.Close()
+		return nil, &Error{Op: "config", Addr: addr, Err: cfg.optErr}
+	}
 	c, err := newClient(conn, addr, cfg)
 	if err != nil {
 		conn.Close()
