@@ -1,0 +1,15 @@
+// Package peers runs the real SMTP programs that smtpkit's interoperability
+// tests talk to: Postfix's smtp-sink and smtp-source, swaks, curl and
+// Python's smtplib. Every program runs on 127.0.0.1 only, under a
+// deadline, and is stopped when the test ends.
+//
+// A test that needs a program calls Need: when the program is missing the
+// test is skipped, unless the environment variable SMTPKIT_PEERS is
+// "require" (as .ci/run sets it after installing them), in which case it
+// fails. Record puts a recording TCP proxy between a peer and a server so
+// that the session can be checked with state.Check.
+//
+// Files: peers.go (Need, FreeAddr, Run, Sink: finding and running the
+// programs) and record.go (Recording: the proxy, its transcripts and
+// Check).
+package peers
