@@ -44,7 +44,9 @@
 //     and BDAT content (read to its end even when refused); server_auth.go:
 //     the 334 loop (RFC 4954 section 4); server_respond.go: Respond and
 //     the phase changes it makes; server_reply.go: the machine's own
-//     replies and the EHLO keyword list.
+//     replies and the EHLO keyword list; server_shutdown.go: Shutdown
+//     (421 once no transaction is in progress) and Terminate (421 now),
+//     with ErrShutdown (RFC 5321 section 3.8).
 //   - pipeline.go: EndsGroup, the commands that must end a pipelined group
 //     (RFC 2920 section 3.1). errors.go: the sentinel errors and Violation.
 //   - phase.go: Phase, where a session stands (greeted, ready, mail, rcpt,
