@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/smtpkit/smtpkit/reply"
 	"github.com/smtpkit/smtpkit/state"
 )
 
@@ -142,7 +143,11 @@ func (c *conn) answerMessage(ev state.Event) {
 			err = c.results[ev.Recipient]
 		}
 	}
-	c.answer(err, replyLocalError, "Data")
+	if err == nil {
+		c.respond(c.queued(), reply.Reply{})
+	} else {
+		c.answer(err, replyLocalError, "Data")
+	}
 	if err == nil {
 		c.srv.count(CounterMessages, 1)
 		c.srv.count(CounterMessageBytes, ev.Size)
@@ -151,6 +156,34 @@ func (c *conn) answerMessage(ev state.Event) {
 		c.haveResult, c.results = false, nil
 		c.endTx()
 	}
+}
+
+// queued is the reply to an accepted message: the machine's default, or
+// "queued as" the QueueSession's ID.
+func (c *conn) queued() reply.Reply {
+	qs, ok := c.sess.(QueueSession)
+	if !ok {
+		return reply.Reply{}
+	}
+	id := qs.QueueID()
+	if !isQueueID(id) {
+		return reply.Reply{}
+	}
+	return reply.Reply{Code: reply.CodeOK, Enhanced: reply.E(2, 0, 0), Text: "Message accepted, queued as " + id}
+}
+
+// isQueueID reports whether id fits in a reply line as one word: 1 to 64
+// visible ASCII characters (no space, CR or LF; RFC 5321 section 4.2).
+func isQueueID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // errMissingResult answers an LMTP recipient LMTPData gave no result for.

@@ -27,7 +27,8 @@
 //
 // # Parts
 //
-//   - handler.go: Handler, Session and the optional interfaces, ConnInfo,
+//   - handler.go: Handler, Session and the optional interfaces (HelloSession,
+//     AuthSession, VrfySession, QueueSession, LMTPSession), ConnInfo,
 //     Reject and the error-to-reply rule.
 //   - server.go: Server (configuration mapped onto state.ServerConfig),
 //     Serve, ServeTLS, ListenAndServe, ListenAndServeTLS, Shutdown, Close,

@@ -84,6 +84,19 @@ type VrfySession interface {
 	Vrfy(arg string) (reply.Reply, error)
 }
 
+// QueueSession is a Session that names the messages it accepts: after Data
+// (or an LMTPData entry) returns nil, the 250 reply says "Message accepted,
+// queued as" the ID QueueID returns, the way MTAs report their queue IDs so
+// that a sender can trace a message in the receiver's logs (the text of a
+// reply is the server's choice, RFC 5321 section 4.2). QueueID is called
+// once per reply, after Data; an ID that is not 1 to 64 visible ASCII
+// characters (empty, or with a space or a line break) keeps the machine's
+// default text.
+type QueueSession interface {
+	Session
+	QueueID() string
+}
+
 // LMTPSession is a Session that delivers LMTP messages one recipient at a
 // time (RFC 2033 section 4.2): LMTPData returns one error per accepted
 // recipient, in RCPT order, each answered as Data's would be. A missing

@@ -324,3 +324,40 @@ func TestCloseSends421(t *testing.T) {
 	c.expect("421 4.3.2") // even inside a transaction (RFC 5321 3.8)
 	c.closed()
 }
+
+// queueSession names accepted messages (QueueSession).
+type queueSession struct {
+	*recSession
+	id string
+}
+
+func (s queueSession) QueueID() string { return s.id }
+
+func TestQueueSessionNamesAcceptedMessages(t *testing.T) {
+	for _, tc := range []struct {
+		name, id, want string
+	}{
+		{"id", "4XyZ1", "250 2.0.0 Message accepted, queued as 4XyZ1"},
+		{"empty keeps the default", "", "250 2.0.0 Message accepted"},
+		{"a line break keeps the default", "a\r\nb", "250 2.0.0 Message accepted"},
+		{"a space keeps the default", "a b", "250 2.0.0 Message accepted"},
+		{"too long keeps the default", strings.Repeat("x", 65), "250 2.0.0 Message accepted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &recorder{}
+			hf := HandlerFunc(func(ctx context.Context, c *ConnInfo) (Session, error) {
+				s, err := h.Connect(ctx, c)
+				return queueSession{s.(*recSession), tc.id}, err
+			})
+			c := dial(t, start(t, &Server{Handler: hf, Hostname: "mx.example.org"}))
+			c.expect("220")
+			c.send("EHLO c.example\n")
+			c.expect("250-mx.example.org")
+			c.send("MAIL FROM:<a@example.com>\nRCPT TO:<b@example.org>\nDATA\n")
+			c.expect("250 2.1.0", "250 2.1.5", "354")
+			c.send("Subject: x\n\nbody\n.\n")
+			require.Equal(t, tc.want, c.reply())
+			require.Len(t, h.messages(), 1)
+		})
+	}
+}
