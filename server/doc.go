@@ -12,8 +12,9 @@
 // A Handler makes a Session per connection (Connect is the hook before the
 // greeting); the Session sees MAIL, RCPT and the message as a stream
 // (Data(io.Reader)), and optional interfaces add HELO checks
-// (HelloSession), AUTH outcomes (AuthSession), VRFY (VrfySession) and
-// LMTP per-recipient results (LMTPSession). ConnInfo carries what the
+// (HelloSession), AUTH outcomes (AuthSession), VRFY (VrfySession), the
+// queue ID in the reply to an accepted message (QueueSession) and LMTP
+// per-recipient results (LMTPSession). ConnInfo carries what the
 // session knows: addresses (after PROXY), TLS facts, the HELO name, the
 // authenticated identity. Errors become replies through *reply.Error
 // (Reject builds one).
