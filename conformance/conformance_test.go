@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smtpkit/smtpkit/reply"
 	"github.com/smtpkit/smtpkit/server"
 	"github.com/smtpkit/smtpkit/wire"
 )
@@ -51,3 +52,5 @@ func TestServerSuiteAgainstSmtpkit(t *testing.T) {
 		assert.NotEqual(t, Fail, r.Status, "%s: %s at step %d (%s)\n%s", r.Case.ID(), r.Reason, r.Step, r.StepText, r.Transcript)
 	}
 }
+
+func codeOf(n int) reply.Code { return reply.Code(n) }
