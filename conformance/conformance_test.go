@@ -18,15 +18,17 @@ import (
 // sink is a Handler that accepts every message.
 type sink struct{}
 
-func (sink) Connect(context.Context, *server.ConnInfo) (server.Session, error) { return sinkSession{}, nil }
+func (sink) Connect(context.Context, *server.ConnInfo) (server.Session, error) {
+	return sinkSession{}, nil
+}
 
 type sinkSession struct{}
 
 func (sinkSession) Mail(string, *wire.MailParams) error { return nil }
 func (sinkSession) Rcpt(string, *wire.RcptParams) error { return nil }
-func (sinkSession) Data(r io.Reader) error             { _, err := io.Copy(io.Discard, r); return err }
-func (sinkSession) Reset()                             {}
-func (sinkSession) Logout() error                      { return nil }
+func (sinkSession) Data(r io.Reader) error              { _, err := io.Copy(io.Discard, r); return err }
+func (sinkSession) Reset()                              {}
+func (sinkSession) Logout() error                       { return nil }
 
 // smtpkitServer starts a server.Server on 127.0.0.1 and returns its address.
 func smtpkitServer(t *testing.T, configure func(*server.Server)) string {
