@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/build"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,9 +41,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goTool finds the go command that runs these tests.
+// goTool finds the go command of the toolchain that runs these tests.
 func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); isFile(p) {
+	if p := filepath.Join(build.Default.GOROOT, "bin", "go"); isFile(p) {
 		return p
 	}
 	return "go"
