@@ -31,6 +31,7 @@ type dialFlags struct {
 	insecureAuth bool
 	lmtp         bool
 	helo         string
+	serverName   string
 }
 
 func (d *dialFlags) register(fs *flag.FlagSet) {
@@ -39,11 +40,12 @@ func (d *dialFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.tlsPolicy, "tls-policy", "", "`policy`: required or opportunistic (default: from the port, opportunistic on 25 and 24, required elsewhere)")
 	fs.StringVar(&d.ca, "ca", "", "PEM `file` of the CA that signed the server's certificate (smtpkit serve writes smtpkit-ca.pem)")
 	fs.BoolVar(&d.insecure, "insecure-skip-verify", false, "do not verify the server's certificate (tests only)")
-	fs.StringVar(&d.mech, "auth", "", "SASL `mechanism` (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, SCRAM-SHA-1, XOAUTH2, OAUTHBEARER); default: the strongest both sides have, when --user is set")
+	fs.StringVar(&d.mech, "auth", "", "SASL `mechanism` (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, SCRAM-SHA-1, their -PLUS forms, XOAUTH2, OAUTHBEARER); default: the strongest both sides have, when --user is set")
 	fs.StringVar(&d.user, "user", "", "user `name` to authenticate as (env SMTP_USER)")
 	fs.StringVar(&d.passwordEnv, "password-env", "", "name of the environment `variable` holding the password or token (default SMTP_PASS); never put a password on the command line")
 	fs.BoolVar(&d.insecureAuth, "insecure-auth", false, "allow PLAIN and LOGIN without TLS (a local test server)")
 	fs.BoolVar(&d.lmtp, "lmtp", false, "speak LMTP (RFC 2033): LHLO, one reply per recipient")
+	fs.StringVar(&d.serverName, "server-name", "", "`name` the server's certificate must carry (default: the host of --server)")
 	fs.StringVar(&d.helo, "helo", "", "`name` to send in EHLO/LHLO (default: localhost)")
 }
 
@@ -67,6 +69,9 @@ func (d *dialFlags) options(getenv func(string) string) (string, []client.Option
 	}
 	if d.lmtp {
 		opts = append(opts, client.WithLMTP())
+	}
+	if d.serverName != "" {
+		opts = append(opts, client.WithServerName(d.serverName))
 	}
 	if d.ca != "" || d.insecure {
 		cfg := &tls.Config{InsecureSkipVerify: d.insecure}
@@ -133,10 +138,7 @@ func (d *dialFlags) tlsMode(getenv func(string) string) (tlsmode.Mode, tlsmode.P
 			word = v
 		}
 	}
-	if strings.EqualFold(strings.TrimSpace(word), "off") {
-		word = "none"
-	}
-	mode, err := tlsmode.ParseMode(word)
+	mode, err := parseModeWord(word)
 	if err != nil {
 		return 0, 0, usagef("--tls: %v", err)
 	}
@@ -155,8 +157,11 @@ func (d *dialFlags) authOptions(getenv func(string) string) ([]client.Option, er
 		user = getenv("SMTP_USER")
 	}
 	if user == "" {
-		if d.mech != "" {
+		switch {
+		case d.mech != "":
 			return nil, usagef("--auth %s needs --user (or SMTP_USER)", d.mech)
+		case d.passwordEnv != "":
+			return nil, usagef("--password-env %s needs --user (or SMTP_USER)", d.passwordEnv)
 		}
 		return nil, nil
 	}
@@ -222,4 +227,13 @@ func loadCA(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate in the file", path)
 	}
 	return pool, nil
+}
+
+// parseModeWord reads a --tls word: the command line's "off" or any word
+// of tlsmode.ParseMode.
+func parseModeWord(word string) (tlsmode.Mode, error) {
+	if strings.EqualFold(strings.TrimSpace(word), "off") {
+		return tlsmode.ModeNone, nil
+	}
+	return tlsmode.ParseMode(word)
 }

@@ -164,7 +164,7 @@ func (p provider) apply(d *dialFlags, getenv func(string) string) error {
 	}
 	mode := tlsmode.ModeSTARTTLS
 	if d.tls != "" {
-		m, err := tlsmode.ParseMode(normalizeTLSWord(d.tls))
+		m, err := parseModeWord(d.tls)
 		if err != nil {
 			return usagef("--tls: %v", err)
 		}
@@ -212,13 +212,4 @@ func providerHelp() string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
-}
-
-// normalizeTLSWord maps the command line's "off" to tlsmode's "none", as
-// dialFlags does.
-func normalizeTLSWord(word string) string {
-	if strings.EqualFold(strings.TrimSpace(word), "off") {
-		return "none"
-	}
-	return word
 }

@@ -237,10 +237,7 @@ func (o *serveOptions) build(sio *stdio) (*server.Server, tlsmode.Mode, *store, 
 // parseServeMode reads --tls: off, starttls or implicit (tlsmode.ParseMode
 // words too, except auto: a server has no port convention to follow).
 func parseServeMode(word string) (tlsmode.Mode, error) {
-	if strings.EqualFold(strings.TrimSpace(word), "off") {
-		return tlsmode.ModeNone, nil
-	}
-	m, err := tlsmode.ParseMode(word)
+	m, err := parseModeWord(word)
 	if err != nil || m == tlsmode.ModeAuto {
 		return 0, usagef("--tls: %q is not off, starttls or implicit", word)
 	}
