@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/smtpkit/smtpkit/auth"
@@ -45,9 +46,11 @@ type Client struct {
 	scratch []byte // addresses being converted
 	canon   canonicalizer
 	deadSet time.Time
-	seen    bool // the first octets were read
-	err     error
-	trace   *tracer
+	// interrupting counts a pending cancellation interrupt (see guard).
+	interrupting sync.WaitGroup
+	seen         bool // the first octets were read
+	err          error
+	trace        *tracer
 }
 
 // NewClient runs a session on conn, already connected to addr ("host:port";
@@ -163,7 +166,9 @@ func (c *Client) fail(err error) error {
 }
 
 // guard returns the sticky error, and arranges for ctx's cancellation to
-// interrupt blocking I/O; call the returned function when done.
+// interrupt blocking I/O by moving the connection's deadline into the
+// past; pass the returned function to unguard when done. Guarded calls do
+// not nest.
 func (c *Client) guard(ctx context.Context) (func() bool, error) {
 	if c.err != nil {
 		return nil, c.err
@@ -172,12 +177,31 @@ func (c *Client) guard(ctx context.Context) (func() bool, error) {
 		return nil, err
 	}
 	if ctx.Done() == nil {
-		return noStop, nil
+		return nil, nil
 	}
-	return context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) }), nil
+	c.interrupting.Add(1)
+	return context.AfterFunc(ctx, func() {
+		defer c.interrupting.Done()
+		_ = c.conn.SetDeadline(time.Unix(1, 0))
+	}), nil
 }
 
-func noStop() bool { return true }
+// unguard ends what guard arranged. When the cancellation fired, it waits
+// until the past deadline is set and then forgets the deadline it had
+// set, so the next call sets its own again instead of inheriting the
+// interruption (a context cancelled just as a call succeeded would
+// otherwise time out the next one).
+func (c *Client) unguard(stop func() bool) {
+	if stop == nil {
+		return
+	}
+	if stop() {
+		c.interrupting.Done()
+		return
+	}
+	c.interrupting.Wait()
+	c.deadSet = time.Unix(1, 0)
+}
 
 // deadline sets the connection deadline to the earlier of ctx's and the
 // machine's, leaving it alone when unchanged.

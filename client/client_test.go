@@ -35,6 +35,42 @@ func TestContextCancel(t *testing.T) {
 	assert.False(t, Temporary(err))
 	require.ErrorIs(t, c.Noop(context.Background()), context.Canceled, "the Client is unusable")
 }
+// slowInterruptConn delays a deadline in the past (the cancellation
+// interrupt) by 100ms, as a goroutine scheduled late would.
+type slowInterruptConn struct{ net.Conn }
+
+func (c slowInterruptConn) SetDeadline(t time.Time) error {
+	if !t.IsZero() && t.Before(time.Unix(2, 0)) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return c.Conn.SetDeadline(t)
+}
+
+// TestCancelAfterSuccess cancels a call's context after the call's work is
+// done but before it returns: the interrupt, however late it runs, must
+// not leak into the next call (it used to make the next call time out).
+func TestCancelAfterSuccess(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ts := newTestServer(wire.ExtPIPELINING)
+	ts.decide = func(ev state.Event) reply.Reply {
+		if ev.Kind == state.EventMessage {
+			time.Sleep(300 * time.Millisecond) // the next call is still reading when the interrupt lands
+		}
+		return reply.Reply{}
+	}
+	c, err := NewClient(ctx, slowInterruptConn{ts.pipe(t)}, "mx.test:25", plainOpts...)
+	require.NoError(t, err)
+	cctx, cancelCall := context.WithCancel(context.Background())
+	stop, err := c.guard(cctx)
+	require.NoError(t, err)
+	cancelCall() // the interrupt starts now: stop can no longer prevent it
+	c.unguard(stop)
+	_, err = c.Send(ctx, Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+	require.NoError(t, err)
+	require.NoError(t, c.Quit(ctx))
+}
+
 func TestNoGreetingMismatch(t *testing.T) {
 	// An implicit-TLS server never greets in plaintext: a STARTTLS client
 	// times out on the greeting and is told why.

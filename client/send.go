@@ -176,7 +176,7 @@ func (c *Client) Send(ctx context.Context, env Envelope, body io.Reader) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
+	defer c.unguard(stop)
 	p, bdat, err := c.plan(&env, body)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ func (c *Client) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer c.unguard(stop)
 	if c.mode == tlsmode.ModeImplicit {
 		if err := c.handshake(ctx); err != nil {
 			return err
@@ -259,7 +259,7 @@ func (c *Client) simple(ctx context.Context, op string, queue func() error) erro
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer c.unguard(stop)
 	if err := queue(); err != nil {
 		return &Error{Op: op, Addr: c.addr(), Err: err}
 	}
@@ -296,7 +296,7 @@ func (c *Client) Quit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer c.unguard(stop)
 	defer c.Close()
 	if err := c.m.Quit(); err != nil {
 		return &Error{Op: "quit", Addr: c.addr(), Err: err}
