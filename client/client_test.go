@@ -35,6 +35,7 @@ func TestContextCancel(t *testing.T) {
 	assert.False(t, Temporary(err))
 	require.ErrorIs(t, c.Noop(context.Background()), context.Canceled, "the Client is unusable")
 }
+
 // slowInterruptConn delays a deadline in the past (the cancellation
 // interrupt) by 100ms, as a goroutine scheduled late would.
 type slowInterruptConn struct{ net.Conn }
