@@ -98,9 +98,12 @@ func probe(ctx context.Context, cfg *Config) (*probed, error) {
 	p.clear = keywords(&s.caps)
 	if cfg.ImplicitTLS {
 		p.tls = p.clear
-	} else if s.caps.Has(wire.ExtSTARTTLS) {
-		if StartTLS().Run(s) == nil && Hello().Run(s) == nil {
-			p.tls, p.tlsOK = keywords(&s.caps), true
+	} else if s.caps.Has(wire.ExtSTARTTLS) && StartTLS().Run(s) == nil {
+		// TLS works once the handshake does; what the server does after
+		// it is for the cases to judge.
+		p.tlsOK = true
+		if Hello().Run(s) == nil {
+			p.tls = keywords(&s.caps)
 		}
 	}
 	_ = s.Send([]byte("QUIT\r\n"))
@@ -154,8 +157,8 @@ func unmet(cfg *Config, p *probed, c *Case) string {
 			return fmt.Sprintf("the server does not offer %s", strings.ToUpper(k))
 		}
 	}
-	if n.Auth && !p.has("AUTH", n.TLS || cfg.ImplicitTLS) {
-		return "the server does not offer AUTH"
+	if n.Auth && !p.has("AUTH", false) && !p.has("AUTH", true) {
+		return "the server does not offer AUTH, in the clear or after STARTTLS"
 	}
 	return ""
 }

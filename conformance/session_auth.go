@@ -64,15 +64,18 @@ func (s *Session) Authenticate(mech auth.ClientMechanism, ir bool) (reply.Reply,
 				continue
 			}
 		}
-		if err := s.Send([]byte(encodeResponse(resp) + "\r\n")); err != nil {
+		// A response to a challenge is plain base64, an empty line when
+		// empty; "=" stands for an empty response only on the AUTH line
+		// (RFC 4954 section 4).
+		if err := s.Send([]byte(base64.StdEncoding.EncodeToString(resp) + "\r\n")); err != nil {
 			return reply.Reply{}, err
 		}
 	}
 	return reply.Reply{}, &Failure{Got: "more than 10 rounds of 334 challenges"}
 }
 
-// encodeResponse is a SASL response as AUTH sends it: base64, or "=" when
-// empty (RFC 4954 section 4).
+// encodeResponse is an initial response as the AUTH command line carries
+// it: base64, or "=" when empty (RFC 4954 section 4).
 func encodeResponse(p []byte) string {
 	if len(p) == 0 {
 		return "="

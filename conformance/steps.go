@@ -163,9 +163,6 @@ func hello(s *Session, verb string) error {
 		return nil
 	}
 	for i, line := range strings.Split(r.Text, "\n") {
-		if i == 0 {
-			line = "x " + line // the first line is the domain and greeting
-		}
 		if err := s.caps.AddLine([]byte(line)); err != nil && i > 0 {
 			return &Failure{Rule: "RFC 5321 section 4.1.1.1", Got: fmt.Sprintf("an EHLO keyword line %q: %v", line, err)}
 		}

@@ -1,6 +1,6 @@
 // Package peers runs the real SMTP programs that smtpkit's interoperability
-// tests talk to: Postfix's smtp-sink and smtp-source, swaks, curl and
-// Python's smtplib. Every program runs on 127.0.0.1 only, under a
+// tests talk to: Postfix's smtpd, smtp-sink and smtp-source, swaks, curl
+// and Python's smtplib. Every program runs on 127.0.0.1 only, under a
 // deadline, and is stopped when the test ends.
 //
 // A test that needs a program calls Need: when the program is missing the
@@ -10,6 +10,8 @@
 // that the session can be checked with state.Check.
 //
 // Files: peers.go (Need, FreeAddr, Run, Sink: finding and running the
-// programs) and record.go (Recording: the proxy, its transcripts and
-// Check).
+// programs), record.go (Recording: the proxy, its transcripts and
+// Check) and postfix.go (Postfix: Postfix's real smtpd, run by its
+// master(8) as root with a configuration and queue of its own, for the
+// server-side conformance cases).
 package peers
