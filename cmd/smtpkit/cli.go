@@ -42,7 +42,7 @@ type command struct {
 
 // commands lists the subcommands in the order help shows them.
 func commands() []*command {
-	return []*command{serveCommand, sendCommand, loadCommand, verifyCommand, versionCommand}
+	return []*command{serveCommand, sendCommand, loadCommand, checkCommand, verifyCommand, versionCommand}
 }
 
 // usageError is a command-line mistake: printed with the usage hint, exit 2.
