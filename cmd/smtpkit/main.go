@@ -1,5 +1,3 @@
-// Command smtpkit receives, sends, loads and checks SMTP: see doc.go, or run
-// "smtpkit help".
 package main
 
 import (
