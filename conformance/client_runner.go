@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/smtpkit/smtpkit/state"
@@ -158,34 +157,9 @@ func RunClient(ctx context.Context, cfg Config, cut ClientUnderTest, cases []*Ca
 	}
 	defer os.RemoveAll(env.dir)
 	rep := &Report{Suite: SuiteClient, Target: cut.Name(), Started: time.Now()}
-	rep.Results = make([]Result, len(cases))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(cfg.Parallel, max(len(cases), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				rep.Results[i] = clRunCase(ctx, &cfg, env, cut, cases[i])
-			}
-		}()
-	}
-	for i := range cases {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	close(work)
-	wg.Wait()
-	for i, r := range rep.Results {
-		if r.Case == nil {
-			rep.Results[i] = Result{Case: cases[i], Status: Skipped, Reason: "not run: " + context.Cause(ctx).Error()}
-		}
-	}
+	rep.Results = runAll(ctx, cfg.Parallel, cases, func(c *Case) Result {
+		return clRunCase(ctx, &cfg, env, cut, c)
+	})
 	rep.Duration = time.Since(rep.Started)
 	return rep, nil
 }

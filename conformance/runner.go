@@ -32,15 +32,26 @@ func RunServer(ctx context.Context, cfg Config, cases []*Case) (*Report, error) 
 		return nil, err
 	}
 	rep.Capabilities, rep.TLSCapabilities = p.clear, p.tls
-	rep.Results = make([]Result, len(cases))
+	rep.Results = runAll(ctx, cfg.Parallel, cases, func(c *Case) Result {
+		return runServerCase(ctx, &cfg, p, c)
+	})
+	rep.Duration = time.Since(rep.Started)
+	return rep, nil
+}
+
+// runAll runs each case with run, parallel at a time, and returns the
+// results in the order of cases. Cases not started when ctx ends are
+// skipped, with the cause.
+func runAll(ctx context.Context, parallel int, cases []*Case, run func(*Case) Result) []Result {
+	results := make([]Result, len(cases))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(cfg.Parallel, max(len(cases), 1)) {
+	for range min(parallel, max(len(cases), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				rep.Results[i] = runServerCase(ctx, &cfg, p, cases[i])
+				results[i] = run(cases[i])
 			}
 		}()
 	}
@@ -55,13 +66,12 @@ func RunServer(ctx context.Context, cfg Config, cases []*Case) (*Report, error) 
 	}
 	close(work)
 	wg.Wait()
-	for i, r := range rep.Results {
-		if r.Case == nil { // not run: the context ended
-			rep.Results[i] = Result{Case: cases[i], Status: Skipped, Reason: "not run: " + context.Cause(ctx).Error()}
+	for i, r := range results {
+		if r.Case == nil {
+			results[i] = Result{Case: cases[i], Status: Skipped, Reason: "not run: " + context.Cause(ctx).Error()}
 		}
 	}
-	rep.Duration = time.Since(rep.Started)
-	return rep, nil
+	return results
 }
 
 // probed is what the probe connection learned.
