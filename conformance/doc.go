@@ -18,7 +18,7 @@
 // the case does not apply returns Skip's error. Where an RFC allows several
 // answers the cases accept all of them: the suite is run against Postfix,
 // swaks and curl as well as smtpkit, and the cases they fail are listed
-// with the reason in docs/CONFORMANCE.md.
+// with the reason (PeerRuns) and shown in docs/CONFORMANCE.md.
 //
 // # Running
 //
@@ -48,6 +48,8 @@
 //     the clients under test; client_steps.go, client_steps_tls.go: the
 //     scripted server's steps; client_cases_*.go: the client suite.
 //   - report*.go: the report formats.
+//   - deviations.go: PeerRuns, the cases Postfix, swaks and curl fail
+//     (postfix_test.go and client_peers_test.go check the lists).
 //
 // # Concurrency
 //

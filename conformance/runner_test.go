@@ -19,23 +19,7 @@ import (
 // address.
 func rawServer(t *testing.T, fn func(c net.Conn, r *bufio.Reader)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				fn(c, bufio.NewReader(c))
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return listenTest(t, func(c net.Conn) { fn(c, bufio.NewReader(c)) })
 }
 
 // greetAndHello answers the greeting and one EHLO (the probe's), then

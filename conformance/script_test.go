@@ -33,6 +33,15 @@ func scriptedServer(t testing.TB, answer func(line string) string) string {
 // connection's own, made by newConn when the connection opens.
 func scriptedServerConns(t testing.TB, newConn func() func(line string) string) string {
 	t.Helper()
+	return listenTest(t, func(c net.Conn) { scriptServe(c, newConn()) })
+}
+
+// listenTest accepts connections on 127.0.0.1 until the test ends and
+// serves each with handle on its own goroutine, under a 20-second
+// deadline, closing it afterwards. It returns the address. Every fake
+// server of the package's tests stands on it.
+func listenTest(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
@@ -42,7 +51,11 @@ func scriptedServerConns(t testing.TB, newConn func() func(line string) string) 
 			if err != nil {
 				return
 			}
-			go scriptServe(c, newConn())
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+				handle(c)
+			}()
 		}
 	}()
 	return l.Addr().String()
@@ -50,8 +63,6 @@ func scriptedServerConns(t testing.TB, newConn func() func(line string) string) 
 
 // scriptServe runs one connection of a scripted server.
 func scriptServe(c net.Conn, answer func(string) string) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Write([]byte("220 scripted.test ESMTP\r\n")); err != nil {
 		return
 	}

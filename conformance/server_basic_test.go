@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/smtpkit/smtpkit/internal/peers"
 	"github.com/smtpkit/smtpkit/server"
 	"github.com/smtpkit/smtpkit/state"
 	"github.com/smtpkit/smtpkit/wire"
@@ -287,33 +286,4 @@ func TestBasicCasesCatchYesServer(t *testing.T) {
 		assert.Equal(t, Fail, status[id], id)
 	}
 	assert.Less(t, pass, len(rep.Results)/2)
-}
-
-// basicPostfixDeviations are the basic cases Postfix's smtpd (3.7, default
-// settings of peers.Postfix) fails, each a real difference from RFC 5321:
-var basicPostfixDeviations = []string{
-	"rfc5321/4.1.4/mail-before-ehlo",       // MAY: MAIL before HELO gets 250 (smtpd_helo_required = no)
-	"rfc5321/4.3.2/quit-with-argument",     // SHOULD: "QUIT now" gets 221; smtpd does not check QUIT's syntax
-	"rfc5321/4.1.2/rcpt-underscore-domain", // MUST: an underscore in a domain label is accepted (250), not 501
-	"rfc5321/4.1.2/mail-underscore-domain", // MUST: the same in MAIL
-	"rfc5321/4.1.1.8/help",                 // SHOULD: HELP is not implemented (500)
-}
-
-// TestBasicCasesAgainstPostfix runs the basic cases against Postfix's real
-// smtpd, when it is installed (peers.Postfix skips otherwise): every case
-// runs, and only the known deviations fail.
-func TestBasicCasesAgainstPostfix(t *testing.T) {
-	p := peers.Postfix(t, peers.PostfixOptions{})
-	rep := runBasic(t, p.Addr, Config{Parallel: 4}, basicCases())
-	var failed []string
-	for _, r := range rep.Results {
-		assert.NotEqual(t, Skipped, r.Status, basicDescribe(r))
-		if r.Status == Fail {
-			failed = append(failed, r.Case.ID())
-			if !slices.Contains(basicPostfixDeviations, r.Case.ID()) {
-				t.Errorf("Postfix %s: %s", p.Version, basicDescribe(r))
-			}
-		}
-	}
-	assert.ElementsMatch(t, basicPostfixDeviations, failed, "Postfix %s", p.Version)
 }

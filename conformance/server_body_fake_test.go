@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // bodyBug is a deliberate fault of bodyFake.
@@ -44,23 +43,9 @@ const bodyFakeMax = 2000
 // the address.
 func (f bodyFake) start(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				(&bodyFakeConn{bodyFake: f, c: c, r: bufio.NewReader(c)}).serve()
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return listenTest(t, func(c net.Conn) {
+		(&bodyFakeConn{bodyFake: f, c: c, r: bufio.NewReader(c)}).serve()
+	})
 }
 
 // bodyFakeConn is one connection of a bodyFake.

@@ -61,6 +61,10 @@ var _ = register(SuiteServer,
 				}
 				return Cmd(fmt.Sprintf("MAIL FROM:<{from}> SIZE=%d", limit+1), "552").Run(s)
 			}),
+			// RFC 1870 section 6.2: after 552 the client "should
+			// immediately send either a RSET command ... or a QUIT command";
+			// the session then goes on.
+			Cmd("RSET", "250"),
 			Cmd("MAIL FROM:<{from}>", "250"),
 		},
 	},

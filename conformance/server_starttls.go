@@ -202,21 +202,7 @@ func tlsStartInTransaction() Step {
 		if caps, ok := s.Capabilities(); !ok || !caps.Has(wire.ExtSTARTTLS) {
 			return Skip("the server does not offer STARTTLS")
 		}
-		if err := s.Send([]byte("STARTTLS\r\n")); err != nil {
-			return err
-		}
-		r, err := s.ReadReply()
-		if err != nil {
-			return err
-		}
-		switch {
-		case r.Code/100 == 4 || r.Code/100 == 5:
-			s.Comment("STARTTLS refused inside the transaction: allowed")
-			return nil
-		case r.Code != 220:
-			return &Failure{Want: "220 or a refusal to STARTTLS", Got: replyText(r)}
-		}
-		if err := s.StartTLS(s.cfg.TLSConfig); err != nil {
+		if started, err := tlsStartUnlessRefused(s, "inside the transaction"); !started || err != nil {
 			return err
 		}
 		return Cmd("RCPT TO:<{rcpt}>", "503").Run(s)
@@ -228,21 +214,7 @@ func tlsStartInTransaction() Step {
 // a new AUTH must succeed (RFC 3207 sections 4.2 and 6).
 func tlsAfterAuth() Step {
 	return Func("STARTTLS after AUTH: a refusal, or under TLS a new AUTH gets 235", func(s *Session) error {
-		if err := s.Send([]byte("STARTTLS\r\n")); err != nil {
-			return err
-		}
-		r, err := s.ReadReply()
-		if err != nil {
-			return err
-		}
-		switch {
-		case r.Code/100 == 4 || r.Code/100 == 5:
-			s.Comment("STARTTLS refused after AUTH: allowed")
-			return nil
-		case r.Code != 220:
-			return &Failure{Want: "220 or a refusal to STARTTLS", Got: replyText(r)}
-		}
-		if err := s.StartTLS(s.cfg.TLSConfig); err != nil {
+		if started, err := tlsStartUnlessRefused(s, "after AUTH"); !started || err != nil {
 			return err
 		}
 		if err := Hello().Run(s); err != nil {
@@ -250,6 +222,27 @@ func tlsAfterAuth() Step {
 		}
 		return Login().Run(s)
 	})
+}
+
+// tlsStartUnlessRefused sends STARTTLS where RFC 3207 leaves the server
+// free to refuse it: a 4yz or 5yz is allowed (started false), a 220 is
+// followed by the handshake (started true), anything else fails.
+func tlsStartUnlessRefused(s *Session, where string) (started bool, err error) {
+	if err := s.Send([]byte("STARTTLS\r\n")); err != nil {
+		return false, err
+	}
+	r, err := s.ReadReply()
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case r.Code/100 == 4 || r.Code/100 == 5:
+		s.Comment("STARTTLS refused %s: allowed", where)
+		return false, nil
+	case r.Code != 220:
+		return false, &Failure{Want: "220 or a refusal to STARTTLS", Got: replyText(r)}
+	}
+	return true, s.StartTLS(s.cfg.TLSConfig)
 }
 
 // tlsInjection sends STARTTLS and the injected command line in one write,

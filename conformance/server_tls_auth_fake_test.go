@@ -68,21 +68,9 @@ func startTLSAuthFake(t *testing.T, bugs tlsAuthBugs) Config {
 	require.NoError(t, err)
 	sc, err := ca.ServerConfig("localhost", "127.0.0.1")
 	require.NoError(t, err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
 	f := &tlsAuthFake{bugs: bugs, tls: sc}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(c)
-		}
-	}()
 	return Config{
-		Addr: l.Addr().String(), TLSConfig: ca.ClientConfig("localhost"), QuietTime: 200 * time.Millisecond,
+		Addr: listenTest(t, f.serve), TLSConfig: ca.ClientConfig("localhost"), QuietTime: 200 * time.Millisecond,
 		Username: tlsAuthUser, Password: tlsAuthPassword, Timeout: 5 * time.Second,
 	}
 }
@@ -103,8 +91,6 @@ func (s *tlsAuthFakeSession) line() (string, bool) {
 }
 
 func (f *tlsAuthFake) serve(c net.Conn) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	s := &tlsAuthFakeSession{f: f, conn: c, br: bufio.NewReader(c)}
 	s.reply("220 fake ESMTP")
 	for {

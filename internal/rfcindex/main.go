@@ -31,8 +31,14 @@ var titles = map[int]string{
 	1985: "SMTP Service Extension for Remote Message Queue Starting (ETRN)",
 	2033: "Local Mail Transfer Protocol (LMTP)",
 	2034: "SMTP Service Extension for Returning Enhanced Error Codes",
+	2045: "Multipurpose Internet Mail Extensions (MIME) Part One: Format of Internet Message Bodies",
+	2046: "Multipurpose Internet Mail Extensions (MIME) Part Two: Media Types",
+	2047: "MIME (Multipurpose Internet Mail Extensions) Part Three: Message Header Extensions for Non-ASCII Text",
 	2104: "HMAC: Keyed-Hashing for Message Authentication",
+	2119: "Key words for use in RFCs to Indicate Requirement Levels",
+	2183: "Communicating Presentation Information in Internet Messages: The Content-Disposition Header Field",
 	2195: "IMAP/POP AUTHorize Extension for Simple Challenge/Response (CRAM-MD5)",
+	2231: "MIME Parameter Value and Encoded Word Extensions: Character Sets, Languages, and Continuations",
 	2554: "SMTP Service Extension for Authentication (obsoleted by RFC 4954)",
 	2645: "On-Demand Mail Relay (ATRN)",
 	2821: "Simple Mail Transfer Protocol (obsoleted by RFC 5321)",
@@ -122,7 +128,9 @@ func main() {
 	os.Stdout.Write(out)
 }
 
-// generate scans the non-test Go files under root and renders the index.
+// generate scans the non-test Go files under root and renders the index,
+// followed by the conformance suite's cases and the deviations of other
+// implementations.
 func generate(root string) ([]byte, error) {
 	index := map[key]map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -144,7 +152,12 @@ func generate(root string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render(index), nil
+	b := render(index)
+	renderSuites(b)
+	if err := renderDeviations(b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // scanFile adds the citations of one file to index, each under the
@@ -254,7 +267,7 @@ func recvName(e ast.Expr) string {
 
 // render writes the Markdown page: one section per RFC, one row per cited
 // section with the declarations that cite it.
-func render(index map[key]map[string]bool) []byte {
+func render(index map[key]map[string]bool) *bytes.Buffer {
 	keys := make([]key, 0, len(index))
 	rfcs := map[int]bool{}
 	for k := range index {
@@ -273,17 +286,14 @@ func render(index map[key]map[string]bool) []byte {
 	b.WriteString("Where smtpkit implements each RFC section it cites: every row lists the declarations whose\n")
 	b.WriteString("comments cite that section, which by the project's rule sit at the code that enforces it.\n")
 	b.WriteString("Generated from the source by `go run ./internal/rfcindex > docs/CONFORMANCE.md`; a test keeps it current.\n")
-	b.WriteString("The conformance suite's case list will join this page when the suite exists.\n\n")
+	fmt.Fprintf(&b, "After the index come the [cases of the conformance suite](#%s) by RFC and section, and the\n", anchor(suiteHeading))
+	fmt.Fprintf(&b, "[deviations](#%s) of Postfix, swaks and curl that the suite's tests measure.\n\n", anchor(deviationsHeading))
 	fmt.Fprintf(&b, "%d RFCs, %d cited sections.\n", len(rfcs), len(keys))
 	last := 0
 	for _, k := range keys {
 		if k.rfc != last {
 			last = k.rfc
-			title := titles[k.rfc]
-			if title == "" {
-				title = "(no title recorded)"
-			}
-			fmt.Fprintf(&b, "\n## RFC %d: %s\n\n| Section | Where |\n|---|---|\n", k.rfc, title)
+			fmt.Fprintf(&b, "\n## RFC %d: %s\n\n| Section | Where |\n|---|---|\n", k.rfc, rfcTitle(k.rfc))
 		}
 		owners := make([]string, 0, len(index[k]))
 		for o := range index[k] {
@@ -296,7 +306,7 @@ func render(index map[key]map[string]bool) []byte {
 		}
 		fmt.Fprintf(&b, "| %s | %s |\n", sec, strings.Join(owners, ", "))
 	}
-	return b.Bytes()
+	return &b
 }
 
 // lessSection orders "4.1.2" before "4.1.10" and a whole-RFC row first.
