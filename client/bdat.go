@@ -8,28 +8,30 @@ import (
 	"github.com/smtpkit/smtpkit/wire"
 )
 
-// sendBDAT runs the transaction with BDAT chunks (RFC 3030 section 2). The
-// first chunk is read before MAIL is queued, so that with PIPELINING a
-// message that fits one chunk goes out in one write with its envelope.
-// Text bodies are made canonical (CRLF) on the way; binary ones go as is.
-func (c *Client) sendBDAT(ctx context.Context, t *txn, env *Envelope, p wire.MailParams, body io.Reader) error {
-	if c.body == nil {
-		c.body = make([]byte, c.cfg.chunkSize)
-	}
-	c.canon.reset()
-	chunk, last, rerr := c.readChunk(body, env.Binary)
-	if rerr != nil {
-		return &Error{Op: "send", Addr: c.addr(), Err: rerr}
-	}
-	if err := c.queueEnvelope(ctx, env, p); err != nil {
-		return err
-	}
-	// Without PIPELINING every chunk waits for the reply to the one before;
-	// with it, a few are in flight.
-	window := 1
+// pipelinedChunks bounds the BDAT chunks in flight with PIPELINING.
+const pipelinedChunks = 4
+
+// sendBDAT sends the content in BDAT chunks (RFC 3030 section 2), starting
+// with the piece peek read, which with PIPELINING goes in one write with
+// the envelope when it is the whole message. Text bodies are made
+// canonical (CRLF) on the way; binary ones go as is.
+//
+// "If a 5XX or 4XX code is received by the sender-SMTP in response to a
+// BDAT chunk, the transaction should be considered failed and the
+// sender-SMTP MUST NOT send any additional BDAT segments" (RFC 3030
+// section 2). Without PIPELINING each chunk therefore waits for the reply
+// to the one before, as every command does (RFC 5321 section 4.3.1). With
+// PIPELINING up to pipelinedChunks are in flight: those already sent when
+// a refusal arrives cannot be unsent, and the server "MUST be prepared to
+// accept and discard additional BDAT chunks already in the pipeline after
+// the failed BDAT" (RFC 3030 section 2), but none is sent after it. RSET
+// then ends the transaction.
+func (c *Client) sendBDAT(ctx context.Context, t *txn, body io.Reader) error {
+	window := 0
 	if c.m.Capabilities().Has(wire.ExtPIPELINING) {
-		window = 4
+		window = pipelinedChunks
 	}
+	chunk, last := t.first, t.last
 	for {
 		if err := c.m.Bdat(chunk, last); err != nil {
 			return c.abandon(ctx, &Error{Op: "send", Addr: c.addr(), Err: err})
@@ -44,35 +46,18 @@ func (c *Client) sendBDAT(ctx context.Context, t *txn, env *Envelope, p wire.Mai
 			}
 			t.handle(ev)
 		}
-		if t.fail != nil { // RFC 3030 section 2: no more chunks after a failure
+		if t.halted {
 			return c.drain(ctx, t)
 		}
-		chunk, last, rerr = c.readChunk(body, env.Binary)
+		var rerr error
+		chunk, last, rerr = c.readChunk(t, body)
 		if rerr != nil {
 			// RSET aborts a BDAT transaction (RFC 3030 section 4).
-			return errors.Join(&Error{Op: "send", Addr: c.addr(), Err: rerr}, c.drain(ctx, t))
+			if err := c.drain(ctx, t); err != nil {
+				return errors.Join(rerr, err)
+			}
+			return rerr
 		}
 	}
 	return c.drain(ctx, t)
-}
-
-// readChunk reads the next chunk of body: up to the chunk size, made
-// canonical unless binary. last reports the end of the body.
-func (c *Client) readChunk(body io.Reader, binary bool) (chunk []byte, last bool, err error) {
-	n, rerr := io.ReadFull(body, c.body)
-	switch rerr {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		last = true
-	default:
-		return nil, false, rerr
-	}
-	if binary {
-		return c.body[:n], last, nil
-	}
-	c.cbuf, err = c.canon.append(c.cbuf[:0], c.body[:n])
-	if err == nil && last {
-		c.cbuf, err = c.canon.close(c.cbuf)
-	}
-	return c.cbuf, last, err
 }

@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"fmt"
 
 	"github.com/smtpkit/smtpkit/wire"
 )
@@ -12,7 +11,7 @@ import (
 // dot-stuffed, so the DATA encoder of the machine does not apply). Bare CR
 // and LF are refused, replaced by CRLF or passed on, per policy; a body
 // that does not end with a line break gets CRLF (RFC 5321 section
-// 4.1.1.4). The zero value refuses bare line ends.
+// 4.1.1.4). The zero value refuses bare line ends, with a *BodyError.
 type canonicalizer struct {
 	policy wire.BarePolicy
 	cr     bool  // the last octet seen was a CR, not yet resolved
@@ -37,7 +36,7 @@ func (k *canonicalizer) bare(dst []byte, c byte, off int64) ([]byte, error) {
 	if c == '\r' {
 		sentinel = wire.ErrBareCR
 	}
-	return dst, fmt.Errorf("%w at body offset %d (RFC 5321 section 2.3.8; WithBareLines)", sentinel, off)
+	return dst, &BodyError{Offset: off, Err: sentinel}
 }
 
 // append appends src, made canonical, to dst.

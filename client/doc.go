@@ -22,16 +22,26 @@
 //     SCRAM-SHA-1, then PLAIN and LOGIN only under TLS unless
 //     WithInsecureAuth), Reset (RSET, no new EHLO), Noop, Quit.
 //   - send.go: Envelope, Send, Result, RcptResult, SendError: MAIL, RCPT and
-//     DATA pipelined in one write when PIPELINING is offered; SIZE checked
-//     before anything is sent; SMTPUTF8 when an address needs it and the
-//     server offers it, IDNA A-labels for domains otherwise (address.go;
-//     a non-ASCII local part is an *AddressError); DSN, REQUIRETLS,
-//     MT-PRIORITY, DELIVERBY and FUTURERELEASE through wire.MailParams and
-//     wire.RcptParams; per-recipient results, LMTP's per-recipient replies.
-//     Dot-stuffing and the bare CR/LF policy of DATA are the machine's.
+//     DATA pipelined in one write when PIPELINING is offered, lock-step
+//     otherwise (no RCPT after a refused MAIL, RFC 5321 section 4.2.1; no
+//     DATA without a recipient); SIZE checked before anything is sent;
+//     SMTPUTF8 when an address needs it and the server offers it, IDNA
+//     A-labels for domains otherwise (address.go; a non-ASCII local part
+//     is an *AddressError); DSN, REQUIRETLS, MT-PRIORITY, DELIVERBY and
+//     FUTURERELEASE through wire.MailParams and wire.RcptParams;
+//     per-recipient results, LMTP's per-recipient replies. Dot-stuffing
+//     and the bare CR/LF policy of DATA are the machine's.
+//   - content.go: the body's first buffer, read before MAIL: BODY=8BITMIME
+//     when 8BITMIME is offered and the content needs it (RFC 6152 section
+//     3), and BodyError for content that may not be sent: an octet above
+//     127 without 8BITMIME (RFC 5321 section 2.4), a bare CR or LF under
+//     the default policy (section 2.3.8); found in the first buffer, the
+//     message is refused before MAIL is sent.
 //   - bdat.go, body.go: BDAT chunks when CHUNKING is offered (RFC 3030),
-//     BINARYMIME bodies as is, text bodies made CRLF-canonical on the way
-//     (the canonicalizer; BDAT is not dot-stuffed).
+//     each waiting for the reply to the last without PIPELINING, none
+//     after a refused one (section 2); BINARYMIME bodies as is, text bodies
+//     made CRLF-canonical on the way (the canonicalizer; BDAT is not
+//     dot-stuffed).
 //   - pool.go: Pool, PoolConfig, Retry: bounded reused connections, idle
 //     timeout, NOOP health check before reuse, a messages-per-second rate,
 //     and retry with exponential backoff and jitter for 4yz replies and
@@ -40,7 +50,9 @@
 //     hints: port 25 blocked (try 587), TLS mode mismatches
 //     (tlsmode.NoGreeting, tlsmode.MismatchError), 535 credentials and app
 //     passwords, 530 authentication required, certificates naming the host
-//     wanted and what the server presented (tlsmode.VerifyError).
+//     wanted and what the server presented (tlsmode.VerifyError), a server
+//     that accepted STARTTLS and did not start TLS, no TLS version or
+//     cipher suite in common.
 //   - trace.go: the WithDebug transcript; AUTH payloads are "<redacted>",
 //     message content is shown as its length.
 //
@@ -50,5 +62,6 @@
 // (addresses, body pieces) before returning, and the Result of Send
 // belongs to the caller. A Pool is safe for concurrent use. After a
 // network, protocol or context error a Client is unusable and returns that
-// error from every method; a *SendError leaves it usable.
+// error from every method; a *SendError leaves it usable, as does a
+// *BodyError that is not Aborted.
 package client

@@ -54,7 +54,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Temporary reports whether sending again later may succeed: a 4yz reply
 // (RFC 5321 section 4.2.1), a lost connection or 421, a timeout or a
 // transient network error. It is false for 5yz replies, configuration and
-// TLS errors, refused addresses and a cancelled context.
+// TLS errors, refused addresses and content (*BodyError) and a cancelled
+// context.
 func Temporary(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
@@ -73,9 +74,10 @@ func Temporary(err error) bool {
 		cerr *tlsmode.ConfigError
 		aerr *AddressError
 		zerr *SizeError
+		berr *BodyError
 	)
 	if errors.As(err, &verr) || errors.As(err, &merr) || errors.As(err, &cerr) ||
-		errors.As(err, &aerr) || errors.As(err, &zerr) {
+		errors.As(err, &aerr) || errors.As(err, &zerr) || errors.As(err, &berr) {
 		return false
 	}
 	if errors.Is(err, state.ErrTimeout) || errors.Is(err, state.ErrClosed) ||
@@ -116,6 +118,54 @@ func replyHint(re *reply.Error, tls bool) string {
 		return hint454
 	}
 	return ""
+}
+
+// Hints for a failed TLS handshake.
+const (
+	hintNoTLSAfterStartTLS = "the server accepted STARTTLS but did not start TLS (RFC 3207 section 4): " +
+		"its TLS setup is broken (no usable certificate or key, no TLS version or cipher suite in common) " +
+		"or a middlebox on the path interferes; nothing more can be sent on this connection"
+	hintTLSVersion = "the server and the client share no TLS version: the client offers TLS 1.2 and later " +
+		"(RFC 8996 deprecates older ones) unless WithTLSConfig sets MinVersion and MaxVersion; the server may offer only older ones"
+	hintTLSCipher = "the server and the client share no cipher suite, group or signature algorithm; " +
+		"check the server's TLS settings and any CipherSuites or CurvePreferences given with WithTLSConfig"
+)
+
+// tlsFailure returns the hint for a failed TLS handshake and the error to
+// report. After STARTTLS the mode is not in question: the server offered
+// STARTTLS and said 220, and plaintext or silence where its handshake
+// should be is a server or path fault, so tlsmode's mode-mismatch advice
+// for implicit TLS (RFC 8314 section 3) is replaced by what happened.
+// Otherwise a certificate that was not accepted names what the server
+// presented (certHint), and an alert about the protocol version or the
+// handshake parameters says what the two sides could not agree on.
+func tlsFailure(err error, starttls bool) (string, error) {
+	var me *tlsmode.MismatchError
+	if starttls && errors.As(err, &me) {
+		re := *me
+		switch {
+		case errors.Is(me, tlsmode.ErrNoHandshake):
+			re.Problem = "server did not answer the TLS handshake after its 220 reply to STARTTLS"
+		case errors.Is(me, tlsmode.ErrPlaintextGreeting), errors.Is(me, tlsmode.ErrPlaintextPeer):
+			re.Problem = "server answered the TLS ClientHello after its 220 reply to STARTTLS with plaintext"
+		default:
+			return "", err
+		}
+		re.Fix = ""
+		return hintNoTLSAfterStartTLS, &re
+	}
+	if h := certHint(err); h != "" {
+		return h, err
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "protocol version"):
+		return hintTLSVersion, err
+	case strings.Contains(msg, "handshake failure"), strings.Contains(msg, "no cipher suite"),
+		strings.Contains(msg, "insufficient security"):
+		return hintTLSCipher, err
+	}
+	return "", err
 }
 
 // dialHint returns the hint for a failed connect.

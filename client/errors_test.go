@@ -11,6 +11,7 @@ import (
 	"github.com/smtpkit/smtpkit/reply"
 	"github.com/smtpkit/smtpkit/state"
 	"github.com/smtpkit/smtpkit/tlsmode"
+	"github.com/smtpkit/smtpkit/wire"
 )
 
 func TestTemporary(t *testing.T) {
@@ -24,6 +25,8 @@ func TestTemporary(t *testing.T) {
 		{&reply.Error{Reply: reply.Reply{Code: 550}}, false},
 		{&Error{Op: "read", Err: state.ErrTimeout}, true},
 		{&AddressError{Err: ErrNeedsSMTPUTF8}, false},
+		{&BodyError{Err: ErrNeeds8BITMIME}, false},
+		{&Error{Op: "send", Err: &BodyError{Err: wire.ErrBareLF, Aborted: true}}, false},
 		{&SendError{Failed: []RcptResult{{Reply: reply.Reply{Code: 452}}}}, true},
 		{&SendError{Failed: []RcptResult{{Reply: reply.Reply{Code: 452}}, {Reply: reply.Reply{Code: 550}}}}, false},
 		{errors.New("other"), false},

@@ -32,9 +32,21 @@ type Envelope struct {
 	// Params are the MAIL parameters: RET and ENVID (xtext, see
 	// wire.AppendXtext) for DSN (RFC 3461), REQUIRETLS (RFC 8689),
 	// MT-PRIORITY (RFC 6710), BY (RFC 2852), HOLDFOR and HOLDUNTIL (RFC
-	// 4865). Send sets SIZE, SMTPUTF8 and BODY=BINARYMIME itself. The
-	// machine refuses a parameter whose extension the server does not
-	// offer (state.ErrNotAdvertised).
+	// 4865). Send sets SIZE, SMTPUTF8, BODY=BINARYMIME and BODY=8BITMIME
+	// itself. The machine refuses a parameter whose extension the server
+	// does not offer (state.ErrNotAdvertised).
+	//
+	// Params.Body declares the body type; when it is not declared Send
+	// decides: BODY=8BITMIME when the server offers 8BITMIME and the body
+	// has an octet above 127 in its first buffer (the chunk size) or goes
+	// on past it, since 8-bit content travels with that parameter (RFC 6152
+	// section 3); no BODY for a shorter 7-bit body. Without 8BITMIME the
+	// content must be 7-bit (RFC 5321 section 2.4): an octet above 127 is
+	// refused with a *BodyError wrapping ErrNeeds8BITMIME. Declaring
+	// wire.Body7Bit makes such an octet an error too (ErrNot7Bit) and keeps
+	// BODY=8BITMIME off a long 7-bit body; declaring wire.Body8BitMIME to a
+	// server without 8BITMIME is refused before anything is sent
+	// (ErrNeeds8BITMIME).
 	Params wire.MailParams
 	// RcptParams are the RCPT parameters of every recipient (NOTIFY,
 	// ORCPT; RFC 3461 section 4), unless PerRcpt, when as long as To, gives
@@ -149,28 +161,53 @@ func (e *SendError) Unwrap() []error {
 	return errs
 }
 
-// txn is one transaction's progress.
+// txn is one transaction's progress, and the body as read so far.
 type txn struct {
 	res      *Result
 	fail     *reply.Error // the message-level failure
 	accepted int          // recipients accepted at RCPT
+	answered int          // RCPT replies received
 	lmtp     bool
+	// halted: MAIL, every RCPT, DATA or a BDAT chunk was refused, so
+	// nothing more of the message is sent (RFC 5321 sections 4.2.1 and
+	// 3.3, RFC 3030 section 2).
+	halted bool
+
+	first  []byte // the first piece of the body, read by peek
+	last   bool   // the piece read last ends the body
+	off    int64  // body octets read and checked
+	binary bool   // the body goes as is (BINARYMIME)
+	eight  error  // set when the content must be 7-bit: the error for an octet above 127
 }
 
 // Send sends one message: MAIL, RCPT for each recipient and the body with
 // DATA, or with BDAT when the server offers CHUNKING (RFC 3030). With
-// PIPELINING the envelope and, under BDAT, a small message go in one write
-// (RFC 2920). A message larger than the server's SIZE is refused before
-// anything is sent (*SizeError), as is an address that cannot be written
-// (*AddressError).
+// PIPELINING the envelope and DATA, or under BDAT a small message, go in
+// one write (RFC 2920). Without it every command waits for the reply to
+// the one before: after a 4yz or 5yz to MAIL no RCPT follows (RFC 5321
+// section 4.2.1), with every RCPT refused no DATA or BDAT follows, and
+// each BDAT chunk waits for the reply to the last, so that none follows a
+// refused one (RFC 3030 section 2). With PIPELINING a few chunks are in
+// flight; after a refused one no further chunk is sent.
+//
+// A message larger than the server's SIZE is refused before anything is
+// sent (*SizeError), as is an address that cannot be written
+// (*AddressError) and a body declared BODY=8BITMIME for a server without
+// 8BITMIME (ErrNeeds8BITMIME). The first buffer of the body (the chunk
+// size) is read before MAIL is queued; content in it that may not be sent
+// (an octet above 127 without 8BITMIME, RFC 5321 section 2.4; a bare CR or
+// LF under the default WithBareLines policy, section 2.3.8) is refused with
+// a *BodyError before anything is sent, too. See BodyError for such
+// content later in a longer body.
 //
 // The Result is returned whenever the transaction ran, also with an error.
 // The error is a *SendError when some or all recipients did not get the
-// message; the Client stays usable then (an open transaction is reset).
-// Any other error (I/O, timeout, 421, cancelled context) leaves the Client
-// unusable. body is read to its end or to the first error; under DATA a
-// read error ends the session, since DATA cannot be aborted (RFC 5321
-// section 4.1.1.4).
+// message; the Client stays usable then (an open transaction is reset), as
+// after a *BodyError that was not Aborted. Any other error (I/O, timeout,
+// 421, cancelled context) leaves the Client unusable. body is read to its
+// end, to the first error or until the message fails; under DATA a read
+// error ends the session, since DATA cannot be aborted (RFC 5321 section
+// 4.1.1.4).
 func (c *Client) Send(ctx context.Context, env Envelope, body io.Reader) (*Result, error) {
 	stop, err := c.guard(ctx)
 	if err != nil {
@@ -181,16 +218,15 @@ func (c *Client) Send(ctx context.Context, env Envelope, body io.Reader) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	t := txn{res: &Result{Recipients: make([]RcptResult, len(env.To))}, lmtp: c.cfg.lmtp}
+	t := txn{lmtp: c.cfg.lmtp, binary: env.Binary}
+	if err := c.peek(&t, &p, bdat, body); err != nil {
+		return nil, err
+	}
+	t.res = &Result{Recipients: make([]RcptResult, len(env.To))}
 	for i := range env.To {
 		t.res.Recipients[i].Addr = env.To[i]
 	}
-	if bdat {
-		err = c.sendBDAT(ctx, &t, &env, p, body)
-	} else {
-		err = c.sendDATA(ctx, &t, &env, p, body)
-	}
-	if err != nil {
+	if err := c.transact(ctx, &t, &env, p, bdat, body); err != nil {
 		return t.res, err
 	}
 	if err := t.finish(); err != nil {
@@ -236,6 +272,9 @@ func (c *Client) plan(env *Envelope, body io.Reader) (wire.MailParams, bool, err
 		}
 		p.Size, p.HasSize = uint64(size), true
 	}
+	if p.Body == wire.Body8BitMIME && !caps.Has(wire.Ext8BITMIME) {
+		return p, false, ErrNeeds8BITMIME // RFC 6152 section 3
+	}
 	chunking := caps.Has(wire.ExtCHUNKING)
 	if env.Binary {
 		if !chunking || !caps.Has(wire.ExtBINARYMIME) {
@@ -261,11 +300,42 @@ func (c *Client) addrBytes(env *Envelope, i int, utf8 bool) []byte {
 	return c.scratch
 }
 
-// queueEnvelope queues MAIL and the RCPTs.
-func (c *Client) queueEnvelope(ctx context.Context, env *Envelope, p wire.MailParams) error {
+// transact runs the transaction: MAIL, the RCPTs, then the content with
+// DATA or BDAT, or RSET instead when the first piece of the body may not
+// be sent. With PIPELINING the commands go in one group (RFC 2920 section
+// 3.1); without it the driver waits for the reply to MAIL, and to the
+// RCPTs, before it goes on: "The sender should return to the beginning of
+// the command sequence" after a 4yz (RFC 5321 section 4.2.1), and a 5yz
+// to MAIL ends the transaction before it began (section 3.3).
+func (c *Client) transact(ctx context.Context, t *txn, env *Envelope, p wire.MailParams, bdat bool, body io.Reader) error {
+	pipelining := c.m.Capabilities().Has(wire.ExtPIPELINING)
 	if err := c.m.Mail(c.addrBytes(env, -1, p.SMTPUTF8), p); err != nil {
 		return &Error{Op: "send", Addr: c.addr(), Err: err}
 	}
+	if !pipelining {
+		if err := c.collect(ctx, t); err != nil || t.halted {
+			return err
+		}
+	}
+	if err := c.queueRcpts(ctx, env, p); err != nil {
+		return err
+	}
+	if !pipelining {
+		if err := c.collect(ctx, t); err != nil {
+			return err
+		}
+		if t.accepted == 0 { // RFC 5321 section 3.3: no recipient, no data
+			return c.drain(ctx, t)
+		}
+	}
+	if bdat {
+		return c.sendBDAT(ctx, t, body)
+	}
+	return c.sendDATA(ctx, t, body)
+}
+
+// queueRcpts queues the RCPTs.
+func (c *Client) queueRcpts(ctx context.Context, env *Envelope, p wire.MailParams) error {
 	for i := range env.To {
 		rp := env.RcptParams
 		if len(env.PerRcpt) == len(env.To) {
@@ -300,8 +370,11 @@ func (t *txn) handle(ev state.ClientEvent) {
 	ok := ev.Judgment.Verdict == state.VerdictProceed
 	switch ev.Stage {
 	case state.StageMail:
-		if !ok && t.fail == nil {
-			t.fail = replyError("MAIL", ev)
+		if !ok {
+			t.halted = true
+			if t.fail == nil {
+				t.fail = replyError("MAIL", ev)
+			}
 		}
 	case state.StageRcpt:
 		if ev.Recipient < 0 || ev.Recipient >= len(t.res.Recipients) {
@@ -314,10 +387,18 @@ func (t *txn) handle(ev state.ClientEvent) {
 		} else {
 			r.Reply.Text = string(ev.Text)
 		}
+		t.answered++
+		// With every recipient refused there is nothing to send the
+		// content to (RFC 5321 section 3.3).
+		t.halted = t.halted || t.answered == len(t.res.Recipients) && t.accepted == 0
 	case state.StageData, state.StageBDAT:
+		if ok || ev.Kind == state.ClientEventGoAhead {
+			return
+		}
+		t.halted = true
 		// With every recipient refused, the refusal of DATA or BDAT is
 		// their consequence (RFC 2920 section 3.1), not a cause.
-		if !ok && ev.Kind != state.ClientEventGoAhead && t.fail == nil && t.accepted > 0 {
+		if t.fail == nil && t.accepted > 0 {
 			t.fail = replyError(ev.Verb.String(), ev)
 		}
 	case state.StageEndOfData, state.StageBDATLast:
@@ -360,14 +441,23 @@ func (t *txn) finish() *SendError {
 	return &SendError{Reply: t.fail, Failed: failed}
 }
 
-// drain reads the replies to everything queued.
-func (c *Client) drain(ctx context.Context, t *txn) error {
+// collect reads the replies to everything queued.
+func (c *Client) collect(ctx context.Context, t *txn) error {
 	for c.m.Outstanding() > 0 {
 		ev, err := c.await(ctx, "send")
 		if err != nil {
 			return err
 		}
 		t.handle(ev)
+	}
+	return nil
+}
+
+// drain reads the replies to everything queued and resets a transaction
+// still open.
+func (c *Client) drain(ctx context.Context, t *txn) error {
+	if err := c.collect(ctx, t); err != nil {
+		return err
 	}
 	if c.m.Phase().InTransaction() { // RFC 5321 section 4.1.1.5
 		if err := c.m.Rset(); err == nil {
@@ -379,11 +469,8 @@ func (c *Client) drain(ctx context.Context, t *txn) error {
 	return nil
 }
 
-// sendDATA runs the transaction with DATA (RFC 5321 section 4.1.1.4).
-func (c *Client) sendDATA(ctx context.Context, t *txn, env *Envelope, p wire.MailParams, body io.Reader) error {
-	if err := c.queueEnvelope(ctx, env, p); err != nil {
-		return err
-	}
+// sendDATA sends the content with DATA (RFC 5321 section 4.1.1.4).
+func (c *Client) sendDATA(ctx context.Context, t *txn, body io.Reader) error {
 	if err := c.m.Data(); err != nil {
 		return c.abandon(ctx, &Error{Op: "send", Addr: c.addr(), Err: err})
 	}
@@ -394,7 +481,7 @@ func (c *Client) sendDATA(ctx context.Context, t *txn, env *Envelope, p wire.Mai
 		}
 		t.handle(ev)
 		if ev.Kind == state.ClientEventGoAhead {
-			if err := c.writeBody(ctx, body, t.accepted > 0); err != nil {
+			if err := c.writeBody(ctx, t, body, t.accepted > 0); err != nil {
 				return err
 			}
 		}
@@ -402,28 +489,37 @@ func (c *Client) sendDATA(ctx context.Context, t *txn, env *Envelope, p wire.Mai
 	return c.drain(ctx, t)
 }
 
-// writeBody sends the message content after 354 and ends it. With no
-// recipient accepted the content is left out (RFC 2920 section 3.1).
-func (c *Client) writeBody(ctx context.Context, body io.Reader, send bool) error {
-	if c.body == nil {
-		c.body = make([]byte, c.cfg.chunkSize)
-	}
+// writeBody sends the message content after 354, the piece peek read
+// first, and ends it. With no recipient accepted the content is left out
+// (RFC 2920 section 3.1). DATA cannot be aborted (RFC 5321 section
+// 4.1.1.4): a read error, or content that may not be sent, closes the
+// connection.
+func (c *Client) writeBody(ctx context.Context, t *txn, body io.Reader, send bool) error {
+	piece, last := t.first, t.last
 	for send {
-		n, err := body.Read(c.body)
-		if n > 0 {
-			if berr := c.m.Body(c.body[:n]); berr != nil {
-				return c.fail(&Error{Op: "send", Addr: c.addr(), Err: berr})
+		if len(piece) > 0 {
+			if berr := c.m.Body(piece); berr != nil {
+				return c.fail(&Error{Op: "send", Addr: c.addr(), Err: bodyError(berr)})
 			}
 			if ferr := c.flush(ctx); ferr != nil {
 				return ferr
 			}
 		}
-		if err == io.EOF {
+		if last {
 			break
 		}
-		if err != nil { // DATA cannot be aborted: only closing the connection does
+		n, err := body.Read(c.body)
+		if err != nil && err != io.EOF {
 			return c.fail(&Error{Op: "send", Addr: c.addr(), Err: err})
 		}
+		piece, last = c.body[:n], err == io.EOF
+		if t.eight != nil {
+			if i := firstHigh(piece); i >= 0 { // RFC 5321 section 2.4
+				berr := &BodyError{Offset: t.off + int64(i), Err: t.eight, Aborted: true}
+				return c.fail(&Error{Op: "send", Addr: c.addr(), Err: berr})
+			}
+		}
+		t.off += int64(n)
 	}
 	if err := c.m.EndData(); err != nil {
 		return c.fail(&Error{Op: "send", Addr: c.addr(), Err: err})

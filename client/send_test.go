@@ -167,13 +167,69 @@ func TestSendBareLines(t *testing.T) {
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
 				assert.Empty(t, ts.messages())
-				if tc.bdat { // RSET aborted the transaction; the session goes on
-					require.NoError(t, c.Noop(context.Background()))
-				}
+				// Found before the content: RSET, and the session goes on.
+				require.NoError(t, c.Noop(context.Background()))
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, ts.messages()[0].Body)
+		})
+	}
+}
+
+// TestSendLockStepEnvelope: without PIPELINING the client waits for each
+// reply. After a 4yz or 5yz to MAIL "the sender should return to the
+// beginning of the command sequence" (RFC 5321 section 4.2.1): no RCPT,
+// no DATA. With every RCPT refused no DATA follows (section 3.3).
+func TestSendLockStepEnvelope(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mail     reply.Code
+		to       []string
+		wantSent []string // verbs on the wire after EHLO, in order
+		reply    reply.Code
+		failed   []reply.Code
+	}{
+		{"MAIL 451", 451, []string{"b@y.test", "c@y.test"}, []string{"MAIL", "NOOP"}, 451, []reply.Code{451, 451}},
+		{"MAIL 550", 550, []string{"b@y.test"}, []string{"MAIL", "NOOP"}, 550, []reply.Code{550}},
+		{"every RCPT refused", 0, []string{"550a@y.test", "451b@y.test"}, []string{"MAIL", "RCPT", "RCPT", "RSET", "NOOP"}, 0, []reply.Code{550, 451}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(wire.ExtENHANCEDSTATUSCODES)
+			ts.decide = func(ev state.Event) reply.Reply {
+				if ev.Kind == state.EventMail && tc.mail != 0 {
+					return reply.Reply{Code: tc.mail, Text: "not now"}
+				}
+				return refuseByLocal(ev)
+			}
+			c, err := dialPipe(t, ts, "mx.test:25", plainOpts...)
+			require.NoError(t, err)
+			ctx := context.Background()
+			res, err := c.Send(ctx, Envelope{From: "a@x.test", To: tc.to}, strings.NewReader("hi\r\n"))
+			var se *SendError
+			require.ErrorAs(t, err, &se)
+			if tc.reply != 0 {
+				require.NotNil(t, se.Reply)
+				assert.Equal(t, tc.reply, se.Reply.Code)
+				assert.Equal(t, "MAIL", se.Reply.Command)
+			} else {
+				assert.Nil(t, se.Reply)
+			}
+			require.Len(t, se.Failed, len(tc.failed))
+			for i, code := range tc.failed {
+				assert.Equal(t, code, se.Failed[i].Reply.Code)
+			}
+			assert.Zero(t, res.Delivered())
+			require.NoError(t, c.Noop(ctx), "the Client stays usable")
+			var sent []string
+			for _, r := range ts.reads {
+				for _, line := range strings.Split(strings.TrimSuffix(r, "\r\n"), "\r\n") {
+					if verb, _, _ := strings.Cut(line, " "); verb != "EHLO" {
+						sent = append(sent, verb)
+					}
+				}
+			}
+			assert.Equal(t, tc.wantSent, sent)
 		})
 	}
 }

@@ -148,10 +148,12 @@ func (c *Client) handshake(ctx context.Context) error {
 	_ = c.conn.SetDeadline(time.Time{})
 	tc, facts, err := tlsmode.ClientHandshake(ctx, c.conn, cfg)
 	if err != nil {
-		if c.mode == tlsmode.ModeSTARTTLS {
+		starttls := c.mode == tlsmode.ModeSTARTTLS
+		hint, err := tlsFailure(err, starttls)
+		if starttls {
 			err = c.pol.HandshakeFailed(err)
 		}
-		return c.fail(&Error{Op: "tls", Addr: c.addr(), Err: err, Hint: certHint(err)})
+		return c.fail(&Error{Op: "tls", Addr: c.addr(), Err: err, Hint: hint})
 	}
 	c.conn, c.facts, c.state = tc, &facts, tlsmode.StatusSecured
 	return nil

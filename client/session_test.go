@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"strings"
 	"testing"
 
@@ -155,4 +156,49 @@ func TestServerCloses421(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, Temporary(err), err.Error())
 	assert.Error(t, c.Err())
+}
+
+// TestTLSHandshakeFailureHints: the hint of a failed handshake says what
+// happened. After STARTTLS the mode is right; a server that answers the
+// ClientHello with plaintext did not start TLS (RFC 3207 section 4), and
+// the advice for a mode mismatch ("use STARTTLS instead of implicit TLS")
+// would be false.
+func TestTLSHandshakeFailureHints(t *testing.T) {
+	ctx := context.Background()
+	t.Run("plaintext after STARTTLS", func(t *testing.T) {
+		conn := scripted(t, func(s *scriptServer) {
+			s.open("STARTTLS")
+			s.line()
+			s.say("220 2.0.0 Ready to start TLS")
+			_, _ = s.r.Read(make([]byte, 4096)) // the ClientHello
+			s.say("554 5.0.0 this is not TLS")
+		})
+		_, err := NewClient(ctx, conn, "mx.test:587", WithHostname("client.test"))
+		var ce *Error
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, "tls", ce.Op)
+		assert.Equal(t, hintNoTLSAfterStartTLS, ce.Hint)
+		assert.NotContains(t, err.Error(), "instead of implicit TLS")
+		assert.Contains(t, err.Error(), "after its 220 reply to STARTTLS with plaintext \"554 5\"")
+		require.ErrorIs(t, err, tlsmode.ErrHandshake)
+		require.ErrorIs(t, err, tlsmode.ErrPlaintextGreeting, "the sentinel is kept")
+	})
+	t.Run("plaintext greeting on implicit TLS", func(t *testing.T) {
+		// Here the advice is right: the port speaks STARTTLS.
+		_, err := dialPipe(t, newTestServer(), "mx.test:465", WithHostname("client.test"))
+		require.ErrorIs(t, err, tlsmode.ErrPlaintextGreeting)
+		assert.Contains(t, err.Error(), "use STARTTLS")
+	})
+	t.Run("no TLS version in common", func(t *testing.T) {
+		ca, srvTLS := testCA(t)
+		old := srvTLS.Clone()
+		old.MinVersion, old.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
+		ts := newTestServer(wire.ExtSTARTTLS)
+		ts.tls = old
+		_, err := dialPipe(t, ts, "mx.test:587", WithHostname("client.test"), WithTLSConfig(ca.ClientConfig("mx.test")))
+		var ce *Error
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, hintTLSVersion, ce.Hint, "%v", err)
+		require.ErrorIs(t, err, tlsmode.ErrHandshake)
+	})
 }

@@ -482,7 +482,15 @@ func clUnofferedParams(s *Session, line string) []string {
 // then one RCPT per reply in rcptReplies, to {rcpt}, {rcpt2} and so on in
 // the job's order, each answered in turn. Parameters are not checked.
 func ExpectEnvelope(mailReply string, rcptReplies ...string) Step {
-	return clEnvelopeStep(false, false, mailReply, rcptReplies)
+	return clEnvelopeStep(clEnvelope{}, mailReply, rcptReplies)
+}
+
+// ExpectEnvelopeOrRefusal is ExpectEnvelope for a message the client may
+// refuse to send (content it must not transmit as it is): the client may
+// end the session (QUIT, or RSET/NOOP then QUIT, or a close) instead of
+// sending MAIL, which ends the case's steps.
+func ExpectEnvelopeOrRefusal(mailReply string, rcptReplies ...string) Step {
+	return clEnvelopeStep(clEnvelope{endBeforeMail: true}, mailReply, rcptReplies)
 }
 
 // ExpectEnvelopeOrEnd is ExpectEnvelope in which, once an RCPT has been
@@ -490,20 +498,34 @@ func ExpectEnvelope(mailReply string, rcptReplies ...string) Step {
 // remaining RCPTs: RSET or NOOP (answered 250), then QUIT or a close end
 // the case's steps.
 func ExpectEnvelopeOrEnd(mailReply string, rcptReplies ...string) Step {
-	return clEnvelopeStep(false, true, mailReply, rcptReplies)
+	return clEnvelopeStep(clEnvelope{endAfterRefusal: true}, mailReply, rcptReplies)
 }
 
 // ExpectEnvelopeParams is ExpectEnvelope that also requires the MAIL and
 // RCPT parameters to belong to extensions the last EHLO reply offered
 // (RFC 5321 sections 4.1.1.2 and 4.1.1.3).
 func ExpectEnvelopeParams(mailReply string, rcptReplies ...string) Step {
-	return clEnvelopeStep(true, false, mailReply, rcptReplies)
+	return clEnvelopeStep(clEnvelope{params: true}, mailReply, rcptReplies)
 }
 
-func clEnvelopeStep(params, mayEnd bool, mailReply string, rcptReplies []string) Step {
+// clEnvelope says what an envelope step allows besides MAIL and the RCPTs.
+type clEnvelope struct {
+	params          bool // parameters only of offered extensions
+	endAfterRefusal bool // the client may end once an RCPT was refused
+	endBeforeMail   bool // the client may end instead of sending MAIL
+}
+
+func clEnvelopeStep(o clEnvelope, mailReply string, rcptReplies []string) Step {
 	desc := fmt.Sprintf("expect MAIL (reply %s) and %d RCPT (reply %s)", mailReply, len(rcptReplies), strings.Join(rcptReplies, ", "))
+	if o.endBeforeMail {
+		desc += ", or the client ending instead"
+	}
+	params := o.params
 	return step{desc, func(s *Session) error {
 		line, err := s.ReadCommand()
+		if verb, _, _ := strings.Cut(strings.ToUpper(line), " "); o.endBeforeMail && (err != nil || verb != "MAIL") {
+			return clEndAll(s, line, err)
+		}
 		if err := clEnvelopeCommand(s, line, err, `MAIL FROM:<{from}>( .*)?`, params, "RFC 5321 section 4.1.1.2"); err != nil {
 			return err
 		}
@@ -513,14 +535,8 @@ func clEnvelopeStep(params, mayEnd bool, mailReply string, rcptReplies []string)
 		refused := false
 		for i, r := range rcptReplies {
 			line, err := s.ReadCommand()
-			if verb, _, _ := strings.Cut(strings.ToUpper(line), " "); mayEnd && refused && (err != nil || verb != "RCPT") {
-				end := clEndStep{}
-				for {
-					if err := end.handle(s, line, err); err != nil {
-						return err
-					}
-					line, err = s.ReadCommand()
-				}
+			if verb, _, _ := strings.Cut(strings.ToUpper(line), " "); o.endAfterRefusal && refused && (err != nil || verb != "RCPT") {
+				return clEndAll(s, line, err)
 			}
 			if err := clEnvelopeCommand(s, line, err, `RCPT TO:<`+clRcpt(i)+`>( .*)?`, params, "RFC 5321 section 4.1.1.3"); err != nil {
 				return err
@@ -532,6 +548,19 @@ func clEnvelopeStep(params, mayEnd bool, mailReply string, rcptReplies []string)
 		}
 		return nil
 	}}
+}
+
+// clEndAll takes line (or its read error) and what follows as the end of
+// the session: RSET and NOOP answered, then QUIT or a close, which stop
+// the case's steps.
+func clEndAll(s *Session, line string, err error) error {
+	end := clEndStep{}
+	for {
+		if err := end.handle(s, line, err); err != nil {
+			return err
+		}
+		line, err = s.ReadCommand()
+	}
 }
 
 // ExpectMail expects MAIL FROM:<{from}> with parameters only of

@@ -91,7 +91,11 @@ func (c *Client) EndData() error {
 // the chunks of a message go out without waiting. The reply to the LAST
 // chunk is the reply for the whole message (under LMTP one per accepted
 // recipient). After a 4yz or 5yz to a chunk no more chunks may follow
-// (RFC 3030 section 2): send Rset.
+// (RFC 3030 section 2): send Rset. Chunks queued behind the failed one and
+// not yet written (without PIPELINING each waits for the reply before it)
+// are withdrawn then, unless Permissive: they are never written, get no
+// reply and leave Outstanding. A driver that wants every chunk answered
+// queues the next one only after the reply to the last.
 func (c *Client) Bdat(chunk []byte, last bool) error {
 	if err := c.check(wire.VerbBDAT); err != nil {
 		return err

@@ -126,6 +126,44 @@ func (c *Client) pop() {
 	}
 }
 
+// withdrawChunks removes the held BDAT commands of the transaction whose
+// chunk just failed: "If a 5XX or 4XX code is received by the sender-SMTP
+// in response to a BDAT chunk, the transaction should be considered failed
+// and the sender-SMTP MUST NOT send any additional BDAT segments" (RFC 3030
+// section 2). Chunks already written cannot be unsent (with PIPELINING the
+// server discards them); held ones, which without PIPELINING wait for the
+// reply before them, are dropped with their octets, up to the LAST chunk
+// or a command that starts over. Other held commands stay queued.
+func (c *Client) withdrawChunks() {
+	w, from, to := c.head+c.nWritten, c.heldPos, c.heldPos
+	done := false
+	for i := w; i < len(c.cmds); i++ {
+		cmd := c.cmds[i]
+		if !done && (cmd.stage == StageBDAT || cmd.stage == StageBDATLast) {
+			done = cmd.stage == StageBDATLast
+			from += cmd.size
+			continue
+		}
+		done = done || startsOver(cmd.stage)
+		to += copy(c.held[to:], c.held[from:from+cmd.size])
+		from += cmd.size
+		c.cmds[w] = cmd
+		w++
+	}
+	clear(c.cmds[w:])
+	c.cmds, c.held = c.cmds[:w], c.held[:to]
+}
+
+// startsOver reports a command after which chunks belong to another
+// transaction, or to none.
+func startsOver(s Stage) bool {
+	switch s {
+	case StageMail, StageRset, StageEhlo, StageHelo, StageLhlo, StageQuit, StageXclient, StageStartTLS:
+		return true
+	}
+	return false
+}
+
 // canRelease reports whether the next held command may be written now. A
 // Permissive client writes everything at once. Otherwise, with nothing
 // awaiting a reply any command goes; without PIPELINING a command waits

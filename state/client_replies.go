@@ -207,8 +207,12 @@ func (c *Client) settle(cmd *clientCmd, j Judgment, ev *ClientEvent) (more bool)
 	case StageBDAT:
 		if !ok {
 			// RFC 3030 section 2: no more chunks, and no DATA in the
-			// same transaction.
+			// same transaction. Chunks still held were never sent, and
+			// must not be now.
 			s.bdat, s.bdatFailed = true, true
+			if !c.cfg.Permissive {
+				c.withdrawChunks()
+			}
 		}
 	}
 	if ok {
