@@ -164,7 +164,7 @@ func clAcceptAll(check func(line string) error) Step {
 		for {
 			line, err := s.ReadCommand()
 			if err != nil {
-				if clClosed(err) {
+				if PeerClosed(err) {
 					return &clStop{"the client closed the connection"}
 				}
 				return err

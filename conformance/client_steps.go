@@ -187,7 +187,7 @@ func clReceiveStep(desc string, check ContentCheck, o clReceiveOpts) Step {
 		for {
 			line, err := s.ReadCommand()
 			if err != nil {
-				if o.mayEnd && clClosed(err) {
+				if o.mayEnd && PeerClosed(err) {
 					return &clStop{"the client closed the connection instead of sending the message"}
 				}
 				return clWant(err, "DATA")
@@ -238,7 +238,7 @@ func clReceiveData(s *Session, check ContentCheck, o clReceiveOpts) error {
 	data, err := s.ReadData(0)
 	m := &Received{Wire: data, Content: clUnstuff(data)}
 	if err != nil {
-		if !o.mayStop || !clClosed(err) {
+		if !o.mayStop || !PeerClosed(err) {
 			return err
 		}
 		m.Aborted = true
@@ -328,12 +328,6 @@ func clUnstuff(data []byte) []byte {
 	return out
 }
 
-// clClosed reports whether err says the client closed or reset the
-// connection.
-func clClosed(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "closed the connection") || strings.Contains(err.Error(), "reset the connection"))
-}
-
 // clEndStep is Ends and ExpectQuit.
 type clEndStep struct {
 	desc      string
@@ -358,7 +352,7 @@ func (e clEndStep) Run(s *Session) error {
 // error); it returns a clStop when the session is over.
 func (e clEndStep) handle(s *Session, line string, err error) error {
 	if err != nil {
-		if !clClosed(err) {
+		if !PeerClosed(err) {
 			return clWant(err, "QUIT")
 		}
 		if e.needQuit {

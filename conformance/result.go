@@ -16,6 +16,7 @@ type Failure struct {
 	Want, Got string
 	Rule      string
 	timeout   bool
+	closed    bool
 }
 
 func (f *Failure) Error() string {
@@ -37,6 +38,17 @@ func (f *Failure) Error() string {
 // Timeout reports whether the failure is the case's time bound running
 // out.
 func (f *Failure) Timeout() bool { return f.timeout }
+
+// Closed reports whether the failure is the peer closing or resetting the
+// connection, which some cases accept.
+func (f *Failure) Closed() bool { return f.closed }
+
+// PeerClosed reports whether err is a *Failure for the peer closing or
+// resetting the connection.
+func PeerClosed(err error) bool {
+	var f *Failure
+	return errors.As(err, &f) && f.closed
+}
 
 // skipError is a step's decision that the case does not apply to the
 // target (an extension not offered, a mechanism missing).

@@ -94,7 +94,7 @@ var _ = register(SuiteServer,
 			Func("expect 501 (or 4yz/5yz and a close), then NOOP 250 while open", func(s *Session) error {
 				r, err := s.ReadReply()
 				switch {
-				case err != nil && bodyPeerClosed(err):
+				case err != nil && PeerClosed(err):
 					return nil
 				case err != nil:
 					return err
@@ -106,7 +106,7 @@ var _ = register(SuiteServer,
 				}
 				n, err := s.ReadReply()
 				if err != nil {
-					if bodyPeerClosed(err) {
+					if PeerClosed(err) {
 						return nil
 					}
 					return err

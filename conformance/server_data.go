@@ -183,7 +183,7 @@ func bodyOneReply(closeOK bool, codes ...string) Step {
 		}
 		mayClose := closeOK && r.Code.IsNegative()
 		if err := s.Quiet(0); err != nil {
-			if mayClose && bodyPeerClosed(err) {
+			if mayClose && PeerClosed(err) {
 				return nil
 			}
 			return err
@@ -193,7 +193,7 @@ func bodyOneReply(closeOK bool, codes ...string) Step {
 		}
 		n, err := s.ReadReply()
 		if err != nil {
-			if mayClose && bodyPeerClosed(err) {
+			if mayClose && PeerClosed(err) {
 				return nil
 			}
 			return err
@@ -203,13 +203,6 @@ func bodyOneReply(closeOK bool, codes ...string) Step {
 		}
 		return nil
 	})
-}
-
-// bodyPeerClosed reports whether err says the peer closed or reset the
-// connection.
-func bodyPeerClosed(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "closed the connection") || strings.Contains(msg, "reset the connection")
 }
 
 // bodyReadReply reads one reply and requires its code to match codes.

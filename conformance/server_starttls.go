@@ -135,7 +135,7 @@ func tlsRefuseSecond() Step {
 			return err
 		}
 		r, err := s.ReadReply()
-		if tlsPeerClosed(err) {
+		if PeerClosed(err) {
 			s.Comment("the server closed the connection instead of answering")
 			return nil
 		}
@@ -259,7 +259,7 @@ func tlsInjection(injected string, before ...Step) Step {
 			return err
 		}
 		r, err := s.ReadReply()
-		if tlsPeerClosed(err) {
+		if PeerClosed(err) {
 			s.Comment("the server closed the connection: the injected line was not run")
 			return nil
 		}
@@ -314,7 +314,7 @@ func tlsNoReply(s *Session, verb string) (closed bool, err error) {
 		return true, nil
 	}
 	r, err := s.ReadReply()
-	if tlsPeerClosed(err) {
+	if PeerClosed(err) {
 		return true, nil
 	}
 	if err != nil {
@@ -326,14 +326,4 @@ func tlsNoReply(s *Session, verb string) (closed bool, err error) {
 	}
 	return false, &Failure{Rule: "RFC 3207 section 6", Want: "no reply to the " + verb + " sent in the clear",
 		Got: "a reply inside TLS: " + replyText(r)}
-}
-
-// tlsPeerClosed reports whether err says that the peer closed or reset the
-// connection.
-func tlsPeerClosed(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "closed the connection") || strings.Contains(msg, "reset the connection")
 }

@@ -316,10 +316,10 @@ func (s *Session) ioError(doing string, err error) error {
 		return f
 	case errors.Is(err, io.EOF):
 		s.rec.Close(s.peer())
-		return &Failure{Got: fmt.Sprintf("the %s closed the connection (%s)", s.peer(), doing)}
+		return &Failure{Got: fmt.Sprintf("the %s closed the connection (%s)", s.peer(), doing), closed: true}
 	case isReset(err):
 		s.rec.Close(s.peer())
-		return &Failure{Got: fmt.Sprintf("the %s reset the connection (%s)", s.peer(), doing)}
+		return &Failure{Got: fmt.Sprintf("the %s reset the connection (%s)", s.peer(), doing), closed: true}
 	case isTimeout(err):
 		return &Failure{Got: fmt.Sprintf("nothing from the %s before the case's time bound (%s)", s.peer(), doing), timeout: true}
 	}

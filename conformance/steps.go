@@ -103,7 +103,7 @@ func ExpectOrClose(codes ...string) Step {
 	return step{"expect " + want.String() + " or a close", func(s *Session) error {
 		r, err := s.ReadReply()
 		if err != nil {
-			if f, ok := err.(*Failure); ok && strings.Contains(f.Got, "closed the connection") || strings.Contains(err.Error(), "reset the connection") {
+			if PeerClosed(err) {
 				return nil
 			}
 			return err
