@@ -79,7 +79,7 @@ func (s *Session) Transcript() *state.Transcript { return s.rec.Transcript() }
 func (s *Session) Send(p []byte) error {
 	s.rec.Write(s.side, p)
 	if err := s.conn.SetWriteDeadline(s.end); err != nil {
-		return err
+		return s.ioError("sending", err)
 	}
 	if _, err := s.conn.Write(p); err != nil {
 		return s.ioError("sending", err)
@@ -104,7 +104,7 @@ func (s *Session) readLine(d time.Duration) ([]byte, error) {
 		end = time.Now().Add(d)
 	}
 	if err := s.conn.SetReadDeadline(end); err != nil {
-		return nil, err
+		return nil, s.ioError("reading", err)
 	}
 	line, err := s.br.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
@@ -188,7 +188,7 @@ func (s *Session) ReadData(max int) ([]byte, error) {
 		max = 10 << 20
 	}
 	if err := s.conn.SetReadDeadline(s.end); err != nil {
-		return nil, err
+		return nil, s.ioError("reading", err)
 	}
 	var data []byte
 	defer func() {
@@ -222,7 +222,7 @@ func (s *Session) ReadData(max int) ([]byte, error) {
 // records them.
 func (s *Session) ReadN(n int) ([]byte, error) {
 	if err := s.conn.SetReadDeadline(s.end); err != nil {
-		return nil, err
+		return nil, s.ioError("reading", err)
 	}
 	buf := make([]byte, n)
 	got, err := io.ReadFull(s.br, buf)
@@ -242,7 +242,7 @@ func (s *Session) Quiet(d time.Duration) error {
 		d = s.cfg.QuietTime
 	}
 	if err := s.conn.SetReadDeadline(time.Now().Add(d)); err != nil {
-		return err
+		return s.ioError("waiting in silence", err)
 	}
 	b, err := s.br.Peek(1)
 	if isTimeout(err) {
@@ -263,7 +263,7 @@ func (s *Session) Quiet(d time.Duration) error {
 // case's deadline); anything it sends first is a *Failure.
 func (s *Session) ExpectClose() error {
 	if err := s.conn.SetReadDeadline(s.end); err != nil {
-		return err
+		return s.ioError("waiting for the close", err)
 	}
 	var buf [512]byte
 	n, err := s.br.Read(buf[:])
@@ -314,7 +314,7 @@ func (s *Session) ioError(doing string, err error) error {
 	switch {
 	case errors.As(err, &f):
 		return f
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
 		s.rec.Close(s.peer())
 		return &Failure{Got: fmt.Sprintf("the %s closed the connection (%s)", s.peer(), doing), closed: true}
 	case isReset(err):
