@@ -11,7 +11,8 @@
 //
 // Files: peers.go (Need, FreeAddr, Run, Sink: finding and running the
 // programs), record.go (Recording: the proxy, its transcripts and
-// Check) and postfix.go (Postfix: Postfix's real smtpd, run by its
-// master(8) as root with a configuration and queue of its own, for the
-// server-side conformance cases).
+// Check), postfix.go (Postfix: Postfix's real smtpd, run by its master(8)
+// as root with a configuration and queue of its own, for the server-side
+// conformance cases) and postfix_config.go (PostfixOptions and the files
+// it becomes: main.cf, master.cf, the certificate, Cyrus SASL's).
 package peers
