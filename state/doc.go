@@ -24,8 +24,9 @@
 //     against the phase the queued commands lead to and against the
 //     server's capabilities (ErrBadSequence, ErrNotAdvertised) unless
 //     ClientConfig.Permissive; commands are grouped per RFC 2920 (lock-step
-//     without PIPELINING); replies are matched in order and judged with
-//     Judge (ClientEvent carries the Judgment); EHLO falls back to HELO,
+//     without PIPELINING; BDAT chunks held behind a refused chunk are
+//     withdrawn, RFC 3030 section 2); replies are matched in order and
+//     judged with Judge (ClientEvent carries the Judgment); EHLO falls back to HELO,
 //     STARTTLS leads to a new EHLO, LMTP reports one result per recipient.
 //   - server.go, server_event.go, server_config.go: Server, the sans-I/O
 //     SMTP and LMTP server. Receive takes the client's bytes, Next returns
