@@ -29,6 +29,12 @@ func AppendCommand(dst []byte, c Command) ([]byte, error) {
 		dst = append(dst, c.Name...)
 		dst = appendArg(dst, c.Arg)
 	case VerbHELO, VerbEHLO, VerbLHLO:
+		// The domain is checked itself: the parse in finishCommand trims
+		// trailing white space, so "host " would pass there and be written
+		// with its space (RFC 5321 4.1.1.1: Domain or address-literal).
+		if _, err := CheckHost(c.Domain, false); err != nil {
+			return dst[:start], err
+		}
 		dst = append(dst, c.Verb.String()...)
 		dst = appendArg(dst, c.Domain)
 	case VerbMAIL, VerbRCPT:

@@ -86,6 +86,14 @@ func TestAppendTyped(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSyntax)
 	_, err = AppendHello(nil, VerbEHLO, []byte("bad_host"))
 	assert.ErrorIs(t, err, ErrSyntax)
+	// White space around the host is no part of a Domain: the parse back
+	// trims it, so it used to be written as given (found by
+	// fuzz.FuzzCommandRoundTrip).
+	for _, host := range []string{"0 ", "h.example\t", "[192.0.2.1] ", " h.example"} {
+		out, err = AppendHello([]byte("keep"), VerbEHLO, []byte(host))
+		assert.Error(t, err, "%q", host)
+		assert.Equal(t, "keep", string(out), "%q", host)
+	}
 
 	out, err = AppendMail(nil, nil, MailParams{})
 	require.NoError(t, err)

@@ -37,6 +37,10 @@
 //     (DataEncoder) and unstuffing (DataDecoder), which end a message only at
 //     CRLF "." CRLF (RFC 5321 4.1.1.4) and report every SMTP smuggling
 //     sequence; ChunkDecoder for BDAT framing (RFC 3030).
+//   - crlf.go: CRLFEncoder, which makes a text body sent with BDAT
+//     canonical (RFC 3030 section 3, RFC 5321 section 2.3.8): CRLF is
+//     copied, a bare CR or LF is refused, written as CRLF or kept per
+//     BarePolicy, and a non-empty body ends with CRLF; no dot-stuffing.
 //   - proxy.go, proxy_addr.go: PROXY protocol v1 and v2 headers, bounded.
 //   - errors.go: the sentinels and SyntaxError, which names the grammar
 //     element, offset and RFC rule and gives the reply the RFCs assign.
@@ -45,6 +49,6 @@
 // caller reuses that buffer; serializers append to the caller's buffer and
 // return it. Parsing and serializing do not allocate on success (tests named
 // ...Allocs hold them to it). Functions are safe for concurrent use; the
-// stateful types (LineSplitter, DataDecoder, DataEncoder, ChunkDecoder,
-// Capabilities, ParamIter) are not, and belong to one connection.
+// stateful types (LineSplitter, DataDecoder, DataEncoder, CRLFEncoder,
+// ChunkDecoder, Capabilities, ParamIter) are not, and belong to one connection.
 package wire
