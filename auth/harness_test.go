@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"testing"
 )
 
 // exchange runs one SASL exchange between a client and a server mechanism
@@ -48,4 +49,39 @@ func exchange(ctx context.Context, cm ClientMechanism, sm ServerMechanism, ccs, 
 		return Identity{}, fmt.Errorf("client rejected success: %w", err)
 	}
 	return s.Identity(), nil
+}
+
+// exchangeSize runs one exchange like exchange and returns the octets of
+// its SASL messages (initial response, challenges and responses, decoded),
+// for benchmarks' SetBytes.
+func exchangeSize(tb testing.TB, cm ClientMechanism, sm ServerMechanism) int {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := cm.NewClient(ConnState{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := sm.NewServer(ConnState{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ir, present, err := c.Start(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := len(ir)
+	challenge, done, err := s.Start(ctx, ir, present)
+	for err == nil && !done {
+		n += len(challenge)
+		var resp []byte
+		if resp, err = c.Next(ctx, challenge); err != nil {
+			break
+		}
+		n += len(resp)
+		challenge, done, err = s.Next(ctx, resp)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n + len(challenge)
 }

@@ -567,7 +567,14 @@ func BenchmarkNTLMClient(b *testing.B) {
 	challenge := buildTestChallenge(testChallenge{flags: 0xe28a8215, pairs: []avPair{{avNbDomainName, utf16le("EXAMPLE")}, {avTimestamp, make([]byte, 8)}}})
 	mech := NTLMClient("EXAMPLE", "relay", "good")
 	ctx := context.Background()
+	c, _ := mech.NewClient(ConnState{})
+	neg, _, _ := c.Start(ctx)
+	auth, err := c.Next(ctx, challenge)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
+	b.SetBytes(int64(len(neg) + len(challenge) + len(auth)))
 	for b.Loop() {
 		c, _ := mech.NewClient(ConnState{})
 		_, _, _ = c.Start(ctx)

@@ -409,8 +409,13 @@ func (s *scramServer) clientFinal(ctx context.Context, msg []byte) ([]byte, erro
 	return out, nil
 }
 
-// fail makes err sticky and returns it.
+// fail makes err sticky and returns it. An exchange that already
+// succeeded keeps its outcome, as every mechanism's does (step.go): a call
+// out of turn after it is refused but does not undo the authentication.
 func (s *scramServer) fail(err error) error {
+	if s.state == scramSDone && s.err == nil {
+		return err
+	}
 	if s.err == nil {
 		s.err = err
 	}

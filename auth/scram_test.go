@@ -390,9 +390,11 @@ func TestSCRAMCBindValues(t *testing.T) {
 func BenchmarkSCRAMSHA256Exchange(b *testing.B) {
 	ctx := context.Background()
 	sm := SCRAMServer(SCRAMSHA256, false, newSCRAMTestStore(b))
+	size := int64(exchangeSize(b, SCRAMClient(SCRAMSHA256, false, "", "user", "pencil"), sm))
 	b.Run("reused-client", func(b *testing.B) {
 		cm := SCRAMClient(SCRAMSHA256, false, "", "user", "pencil")
 		b.ReportAllocs()
+		b.SetBytes(size)
 		for b.Loop() {
 			if _, err := exchange(ctx, cm, sm, ConnState{}, ConnState{}); err != nil {
 				b.Fatal(err)
@@ -401,6 +403,7 @@ func BenchmarkSCRAMSHA256Exchange(b *testing.B) {
 	})
 	b.Run("new-client", func(b *testing.B) {
 		b.ReportAllocs()
+		b.SetBytes(size)
 		for b.Loop() {
 			cm := SCRAMClient(SCRAMSHA256, false, "", "user", "pencil")
 			if _, err := exchange(ctx, cm, sm, ConnState{}, ConnState{}); err != nil {
