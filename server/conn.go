@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,13 @@ import (
 // readSize is the size of a connection's read buffer: the largest piece a
 // message reader gets at once.
 const readSize = 32 << 10
+
+// readBufs keeps read buffers between connections, so that a client that
+// opens a session per message (Postfix's smtp-source without -d) does not
+// cost a 32 KiB allocation, its clearing and its garbage per message. A
+// buffer is scratch space only: the machine copies what it receives
+// (state.Server.Receive), so nothing refers to it once the loop has ended.
+var readBufs = sync.Pool{New: func() any { return new([readSize]byte) }}
 
 // conn is one connection: a state.Server machine and the loop that feeds
 // it. Everything but stopping and aborted is owned by the connection's
@@ -73,7 +81,7 @@ func (s *Server) newConn(nc net.Conn, implicit bool) *conn {
 	if c.info.Hostname == "" {
 		c.info.Hostname = "localhost"
 	}
-	c.trace = tracer{w: s.Trace, mu: &s.traceMu}
+	c.trace = newTracer(s.Trace, &s.traceMu, s.cfg.BareLines)
 	c.within = s.register(c)
 	if s.shutdown.Load() {
 		c.stopping.Store(true)
@@ -139,10 +147,13 @@ func (c *conn) serve() {
 		return
 	}
 	c.sm = sm
-	c.buf = make([]byte, readSize)
+	buf := readBufs.Get().(*[readSize]byte)
+	c.buf = buf[:]
 	c.body.c = c
 	for c.run() {
 	}
+	c.buf = nil
+	readBufs.Put(buf)
 }
 
 // prepare reads the PROXY header of a trusted proxy and runs the implicit

@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"sync"
 
 	"github.com/smtpkit/smtpkit/state"
+	"github.com/smtpkit/smtpkit/wire"
 )
 
 // Counter names what a Metrics hook is told about.
@@ -50,10 +52,33 @@ type Metrics interface {
 // an AUTH exchange, and everything after an AUTH command line, is
 // redacted; message content is summarized as its length. Lines from
 // several connections are kept whole by mu.
+//
+// A read may end anywhere (TCP keeps no line boundaries), and a client may
+// send commands and content in one read, so the tracer frames the client's
+// octets itself, across reads, the way the machine does: command lines
+// split by the machine's rules (a wire.LineSplitter with its BareLines
+// policy; a line is traced once it is whole), DATA content up to CRLF "."
+// CRLF (RFC 5321 section 4.1.1.4, found with a wire.DataDecoder) and BDAT
+// chunks (RFC 3030 section 2), whose octets are content even when the
+// machine refuses the command and drops them. Otherwise "AU" in one read
+// and "TH PLAIN <credentials>" in the next would put the credentials in
+// the trace, and a message in pieces would put its content there.
 type tracer struct {
-	w   io.Writer
-	mu  *sync.Mutex
-	buf []byte
+	w       io.Writer
+	mu      *sync.Mutex
+	buf     []byte
+	lines   wire.LineSplitter
+	head    []byte           // client octets of a line not yet whole
+	chunk   uint64           // octets of the current BDAT chunk not yet read
+	inData  bool             // DATA content is being read
+	data    wire.DataDecoder // finds the end of DATA content
+	scratch []byte           // the traced form of a refused line
+}
+
+// newTracer returns the tracer of a connection whose machine splits lines
+// under policy.
+func newTracer(w io.Writer, mu *sync.Mutex, policy wire.BarePolicy) tracer {
+	return tracer{w: w, mu: mu, lines: wire.LineSplitter{Max: wire.MaxAuthLine, Policy: policy}}
 }
 
 // note writes a "-- what" line.
@@ -90,47 +115,115 @@ func (t *tracer) client(p []byte, phase state.Phase) {
 	}
 	switch phase {
 	case state.PhaseAuth:
+		// SASL responses, framed as lines like commands (they never
+		// look like DATA or BDAT with a size) but never shown.
 		t.line("C: <redacted SASL response>")
-		return
-	case state.PhaseData, state.PhaseBDAT:
-		// Content, or commands between chunks, which are not told
-		// apart here.
+		t.frame(p, false)
+	case state.PhaseBDAT:
+		// Chunks, and commands between them, which are not told apart
+		// here; the octets are still framed, so that later reads are.
 		t.octets(len(p))
-		return
+		t.frame(p, false)
+	case state.PhaseData:
+		if !t.inData { // the DATA line went unseen: frame from here
+			t.head, t.chunk, t.inData = t.head[:0], 0, true
+			t.data = wire.DataDecoder{Discard: true}
+			t.lines.Reset()
+		}
+		t.frame(p, true)
+	default:
+		// The machine reads commands: a DATA line taken for the start of
+		// content was refused, and what follows it is commands.
+		t.inData = false
+		t.frame(p, true)
+	}
+}
+
+// frame reads client octets as command lines, DATA content and BDAT
+// chunks, tracing them when emit is set. After an AUTH line nothing more
+// of the read is shown (RFC 4954 section 4: the initial response, and any
+// response that follows, may carry a password).
+func (t *tracer) frame(p []byte, emit bool) {
+	if len(t.head) > 0 {
+		t.head = append(t.head, p...)
+		p = t.head
 	}
 	for len(p) > 0 {
-		line := p
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line = p[:i+1]
+		var n int
+		switch {
+		case t.inData:
+			_, n, _ = t.data.Decode(nil, p)
+			t.inData = !t.data.Done()
+		case t.chunk > 0:
+			n = int(min(t.chunk, uint64(len(p))))
+			t.chunk -= uint64(n)
 		}
-		p = p[len(line):]
+		if n > 0 || t.inData {
+			if emit && n > 0 {
+				t.octets(n)
+			}
+			p = p[n:]
+			continue
+		}
+		adv, line, err := t.lines.Split(p)
+		if adv == 0 {
+			break // the line is not whole yet
+		}
+		raw := bytes.TrimRight(p[:adv], "\r\n")
+		p = p[adv:]
+		switch {
+		case err == nil && line == nil: // octets of an over-long line, dropped
+			continue
+		case errors.Is(err, wire.ErrLineTooLong):
+			line = []byte("<line too long>")
+		case err != nil:
+			// Refused for a bare CR or LF: traced up to it, since what
+			// follows may be anything, an AUTH line included.
+			if i := bytes.IndexAny(raw, "\r\n"); i >= 0 {
+				raw = raw[:i]
+			}
+			line = append(append(t.scratch[:0], raw...), " <bare CR or LF, rest not shown>"...)
+			t.scratch = line
+		}
 		word := line
 		if i := bytes.IndexByte(word, ' '); i >= 0 {
 			word = word[:i]
 		}
-		word = bytes.TrimRight(word, "\r\n")
-		t.buf = append(t.buf[:0], "C: "...)
-		switch {
-		case bytes.EqualFold(word, []byte("AUTH")):
-			// RFC 4954 section 4: the initial response, and any
-			// response that follows, may carry a password.
-			t.buf = append(t.buf, "AUTH <redacted>"...)
-			t.emit()
-			if len(p) > 0 {
-				t.line("C: <redacted>")
+		if bytes.EqualFold(word, []byte("AUTH")) {
+			if emit {
+				t.line("C: AUTH <redacted>")
+				if len(p) > 0 {
+					t.line("C: <redacted>")
+				}
 			}
-			return
-		case bytes.EqualFold(word, []byte("DATA")), bytes.EqualFold(word, []byte("BDAT")):
-			t.buf = appendPrintable(t.buf, bytes.TrimRight(line, "\r\n"))
-			t.emit()
-			if len(p) > 0 {
-				t.octets(len(p))
-			}
-			return
+			emit = false
+			continue
 		}
-		t.buf = appendPrintable(t.buf, bytes.TrimRight(line, "\r\n"))
-		t.emit()
+		if emit {
+			t.buf = appendPrintable(append(t.buf[:0], "C: "...), line)
+			t.emit()
+		}
+		switch {
+		case err != nil:
+		case bytes.EqualFold(word, []byte("DATA")):
+			t.inData = true
+			t.data = wire.DataDecoder{Discard: true}
+		case bytes.EqualFold(word, []byte("BDAT")):
+			t.chunk = chunkSize(line)
+		}
 	}
+	t.head = append(t.head[:0], p...)
+}
+
+// chunkSize reads the chunk size of a BDAT command line: the digits after
+// its first space (0 when there are none).
+func chunkSize(line []byte) uint64 {
+	_, arg, _ := bytes.Cut(line, []byte(" "))
+	var n uint64
+	for i := 0; i < len(arg) && i < 19 && '0' <= arg[i] && arg[i] <= '9'; i++ {
+		n = n*10 + uint64(arg[i]-'0')
+	}
+	return n
 }
 
 func (t *tracer) octets(n int) {
