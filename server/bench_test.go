@@ -118,3 +118,26 @@ func BenchmarkSend1KiB1Conn(b *testing.B)     { benchmarkSend(b, 1<<10, 1) }
 func BenchmarkSend1KiB20Conns(b *testing.B)   { benchmarkSend(b, 1<<10, 20) }
 func BenchmarkSend100KiB1Conn(b *testing.B)   { benchmarkSend(b, 100<<10, 1) }
 func BenchmarkSend100KiB20Conns(b *testing.B) { benchmarkSend(b, 100<<10, 20) }
+
+// BenchmarkSessionPerMessage opens a connection per message, as Postfix's
+// smtp-source does without -d: greeting, EHLO, MAIL, RCPT, DATA with 1 KiB,
+// QUIT. Its B/op shows the per-connection cost (the read buffer comes from
+// a pool).
+func BenchmarkSessionPerMessage(b *testing.B) {
+	addr := start(b, &Server{Handler: discard{}})
+	body := benchBody(1 << 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newBenchConn(b, addr)
+		if err := c.send(benchCmds, body); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.WriteString(c.nc, "QUIT\r\n"); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.replies(1); err != nil {
+			b.Fatal(err)
+		}
+		c.nc.Close()
+	}
+}

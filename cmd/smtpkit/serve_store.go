@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -63,14 +64,6 @@ func (s *storeSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	rcpt := ""
-	if len(s.to) == 1 {
-		rcpt = s.to[0] // RFC 5321 section 4.4: "for" only with one recipient
-	}
-	hdr := append([]byte("Return-Path: <"), s.from...)
-	hdr = append(hdr, ">\r\n"...)
-	hdr = server.AppendReceived(hdr, s.info.ReceivedFor(id, rcpt, s.utf8, now))
 	cr := &countReader{r: r}
 	file := ""
 	if s.st.dir == "" {
@@ -78,7 +71,7 @@ func (s *storeSession) Data(r io.Reader) error {
 			return err
 		}
 	} else {
-		name, err := server.Maildir{Path: s.st.dir}.Deliver(io.MultiReader(strings.NewReader(string(hdr)), cr))
+		name, err := server.Maildir{Path: s.st.dir}.Deliver(io.MultiReader(bytes.NewReader(s.traceHeader(id)), cr))
 		if err != nil {
 			return err
 		}
@@ -104,6 +97,19 @@ func (s *storeSession) Data(r io.Reader) error {
 	}
 	s.st.log.Info("accepted", attrs...)
 	return nil
+}
+
+// traceHeader is the Return-Path and Received header fields of the message
+// with queue ID id, made only for a message that is stored: under
+// --discard nobody would read them.
+func (s *storeSession) traceHeader(id string) []byte {
+	rcpt := ""
+	if len(s.to) == 1 {
+		rcpt = s.to[0] // RFC 5321 section 4.4: "for" only with one recipient
+	}
+	hdr := append([]byte("Return-Path: <"), s.from...)
+	hdr = append(hdr, ">\r\n"...)
+	return server.AppendReceived(hdr, s.info.ReceivedFor(id, rcpt, s.utf8, time.Now()))
 }
 
 // QueueID implements server.QueueSession: the reply to a message names it.

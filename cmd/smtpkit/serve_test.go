@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +17,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smtpkit/smtpkit/client"
+	"github.com/smtpkit/smtpkit/server"
 	"github.com/smtpkit/smtpkit/tlsmode"
+	"github.com/smtpkit/smtpkit/wire"
 )
 
 const testMessage = "From: alice@example.org\r\nTo: bob@example.net\r\nSubject: hi\r\n\r\nHello, Bob.\r\n"
@@ -157,4 +163,23 @@ func TestParsePrefixes(t *testing.T) {
 	assert.Equal(t, "10.0.0.0/8", p[0].String())
 	assert.Equal(t, "192.0.2.7/32", p[1].String())
 	assert.Equal(t, "2001:db8::/64", p[2].String())
+}
+
+// BenchmarkStoreDiscard is serve --discard's handler on one message: under
+// --discard no trace header is made (only the queue ID and the log line).
+func BenchmarkStoreDiscard(b *testing.B) {
+	st := &store{hostname: "bench", log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	info := &server.ConnInfo{RemoteAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2525}, Hostname: "bench"}
+	sess, err := st.Connect(context.Background(), info)
+	require.NoError(b, err)
+	body := []byte(strings.Repeat(strings.Repeat("x", 76)+"\r\n", 13))
+	var mail wire.MailParams
+	var rcpt wire.RcptParams
+	b.ReportAllocs()
+	for b.Loop() {
+		require.NoError(b, sess.Mail("a@example.org", &mail))
+		require.NoError(b, sess.Rcpt("b@example.net", &rcpt))
+		require.NoError(b, sess.Data(bytes.NewReader(body)))
+		sess.Reset()
+	}
 }
