@@ -25,7 +25,8 @@ const pipelinedChunks = 4
 // a refusal arrives cannot be unsent, and the server "MUST be prepared to
 // accept and discard additional BDAT chunks already in the pipeline after
 // the failed BDAT" (RFC 3030 section 2), but none is sent after it. RSET
-// then ends the transaction.
+// then ends the transaction. The second chunk waits for the replies to MAIL
+// and the RCPTs, so no chunk but the first follows a refused envelope.
 func (c *Client) sendBDAT(ctx context.Context, t *txn, body io.Reader) error {
 	window := 0
 	if c.m.Capabilities().Has(wire.ExtPIPELINING) {
@@ -39,7 +40,11 @@ func (c *Client) sendBDAT(ctx context.Context, t *txn, body io.Reader) error {
 		if last {
 			break
 		}
-		for c.m.Outstanding() > window {
+		// With PIPELINING the first chunk went with the envelope; the
+		// next waits for the envelope's replies, so that none follows
+		// every RCPT refused (RFC 5321 section 3.3), and whether it goes
+		// depends on the replies alone, not on how they arrived.
+		for c.m.Outstanding() > window || !t.halted && t.answered < len(t.res.Recipients) {
 			ev, err := c.await(ctx, "send")
 			if err != nil {
 				return err

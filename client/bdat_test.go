@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smtpkit/smtpkit/reply"
+	"github.com/smtpkit/smtpkit/state"
 	"github.com/smtpkit/smtpkit/wire"
 )
 
@@ -123,8 +124,10 @@ func TestSendBDATRefusedChunk(t *testing.T) {
 		{"lock-step", false, "250 2.1.5 OK", 1, 554},
 		{"pipelined", true, "250 2.1.5 OK", 1 + pipelinedChunks, 554},
 		// Every RCPT refused: the chunk's refusal is their consequence
-		// (RFC 2920 section 3.1), and still no chunk follows it.
-		{"pipelined, recipient refused", true, "550 5.1.1 no such user", 1 + pipelinedChunks, 0},
+		// (RFC 2920 section 3.1). The second chunk waits for the
+		// envelope's replies, so only the first is sent (found by
+		// fuzz.FuzzCheckerSessions).
+		{"pipelined, recipient refused", true, "550 5.1.1 no such user", 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var chunks []string
@@ -151,5 +154,32 @@ func TestSendBDATRefusedChunk(t *testing.T) {
 				assert.NotContains(t, ch, "LAST")
 			}
 		})
+	}
+}
+
+// TestSendBDATLastRefusedResets: every recipient refused, the pipelined
+// BDAT LAST gets 503 and the server's transaction stays open (its MAIL was
+// accepted); the client ends it with RSET, so the next message's MAIL is
+// not a nested one (RFC 3030 section 2; found by
+// fuzz.FuzzCheckerSessions). Under LMTP too.
+func TestSendBDATLastRefusedResets(t *testing.T) {
+	for _, lmtp := range []bool{false, true} {
+		ts := newTestServer(wire.ExtPIPELINING, wire.ExtCHUNKING, wire.ExtENHANCEDSTATUSCODES)
+		ts.decide = refuseByLocal
+		opts := plainOpts
+		if lmtp {
+			ts.cfg.Protocol = state.ProtocolLMTP
+			opts = append(opts[:len(opts):len(opts)], WithLMTP())
+		}
+		c, err := dialPipe(t, ts, "mx.test:25", opts...)
+		require.NoError(t, err)
+		ctx := context.Background()
+		_, err = c.Send(ctx, Envelope{From: "a@x.test", To: []string{"550x@y.test"}}, strings.NewReader("hi\r\n"))
+		var se *SendError
+		require.ErrorAs(t, err, &se, "lmtp %v", lmtp)
+		res, err := c.Send(ctx, Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+		require.NoError(t, err, "lmtp %v", lmtp)
+		assert.Equal(t, 1, res.Delivered())
+		require.NoError(t, c.Quit(ctx))
 	}
 }

@@ -23,6 +23,7 @@ func TestCanonicalizer(t *testing.T) {
 		{wire.BareAllow, []string{"a\nb"}, "a\nb\r\n", nil},
 		{wire.BareReject, []string{""}, "", nil},
 		{wire.BareReject, []string{"x"}, "x\r\n", nil},
+		{wire.BareNormalize, []string{"a\r", "b"}, "a\r\nb\r\n", nil},
 	} {
 		k := canonicalizer{policy: tc.policy}
 		var out []byte
@@ -37,6 +38,10 @@ func TestCanonicalizer(t *testing.T) {
 		}
 		if tc.err != nil {
 			require.ErrorIs(t, err, tc.err, "%q", tc.in)
+			var be *BodyError
+			require.ErrorAs(t, err, &be, "a *BodyError")
+			assert.Equal(t, int64(1), be.Offset, "%q", tc.in)
+			assert.Equal(t, tc.err, be.Err, "the sentinel itself")
 			continue
 		}
 		require.NoError(t, err)

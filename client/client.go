@@ -49,6 +49,12 @@ type Client struct {
 	// interrupting counts a pending cancellation interrupt (see guard).
 	interrupting sync.WaitGroup
 	seen         bool // the first octets were read
+	// head holds the first octets read in clear until they show whether
+	// the server speaks TLS (plainChecked): a lone 0x15 or 0x16 does not
+	// tell yet, and the verdict must not hang on how the octets were cut.
+	head         [2]byte
+	nhead        int
+	plainChecked bool
 	err          error
 	trace        *tracer
 }
@@ -258,15 +264,12 @@ func (c *Client) read(ctx context.Context) error {
 	c.m.Advance(time.Now())
 	c.deadline(ctx)
 	n, err := c.conn.Read(c.rbuf)
-	if n > 0 {
-		if !c.seen && !c.m.IsTLS() {
-			c.seen = true
-			// RFC 8314 section 3: a server speaking TLS first on a plaintext
-			// connection is on an implicit-TLS port.
-			if perr := tlsmode.CheckPlaintext(tlsmode.SideClient, c.rbuf[:n]); perr != nil {
-				return c.fail(&Error{Op: "greeting", Addr: c.addr(), Err: perr})
-			}
+	if n > 0 || err != nil {
+		if perr := c.checkPlain(c.rbuf[:n], err != nil); perr != nil {
+			return c.fail(&Error{Op: "greeting", Addr: c.addr(), Err: perr})
 		}
+	}
+	if n > 0 {
 		c.seen = true
 		c.m.Receive(c.rbuf[:n])
 		if n == len(c.rbuf) && len(c.rbuf) < 64<<10 {
@@ -288,6 +291,24 @@ func (c *Client) read(ctx context.Context) error {
 	}
 	c.m.ReceiveEOF() // io.EOF or a reset: the machine reports the lost connection
 	return nil
+}
+
+// checkPlain applies tlsmode.CheckPlaintext to the first octets read in
+// clear (RFC 8314 section 3: a server speaking TLS first on a plaintext
+// connection is on an implicit-TLS port). It decides on the first two
+// octets, or on the first alone when it cannot start a TLS record or the
+// input ended (end), so that the verdict is the same however the octets
+// arrive.
+func (c *Client) checkPlain(p []byte, end bool) error {
+	if c.plainChecked || c.m.IsTLS() {
+		return nil
+	}
+	c.nhead += copy(c.head[c.nhead:], p)
+	if c.nhead == 0 || c.nhead < len(c.head) && !end && (c.head[0] == 0x15 || c.head[0] == 0x16) {
+		return nil
+	}
+	c.plainChecked = true
+	return tlsmode.CheckPlaintext(tlsmode.SideClient, c.head[:c.nhead])
 }
 
 // ioError wraps an I/O error, naming the context's error when it caused it.

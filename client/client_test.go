@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -102,4 +103,37 @@ func TestImplicitOnPlaintextServer(t *testing.T) {
 	ts := newTestServer()
 	_, err := dialPipe(t, ts, "mx.test:465", WithHostname("client.test"))
 	require.ErrorIs(t, err, tlsmode.ErrPlaintextGreeting)
+}
+
+// TestTLSFirstOctetsSplit: whether the server speaks TLS is decided on its
+// first two octets however they arrive, one read or two (found by
+// fuzz.FuzzClientSession): 0x16 0x03 is a TLS record, 0x16 '0' is not.
+func TestTLSFirstOctetsSplit(t *testing.T) {
+	for _, tc := range []struct {
+		in  string
+		tls bool
+	}{
+		{"\x16\x03\x01\x00", true},
+		{"\x160 junk\r\n", false},
+		{"\x15", true}, // a lone octet that can start a record, then the end
+	} {
+		for _, split := range []bool{false, true} {
+			c, s := net.Pipe()
+			go func() {
+				defer s.Close()
+				if split {
+					_, _ = s.Write([]byte(tc.in[:1]))
+					_, _ = s.Write([]byte(tc.in[1:]))
+				} else {
+					_, _ = s.Write([]byte(tc.in))
+				}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, err := NewClient(ctx, c, "mx.test:25", plainOpts...)
+			cancel()
+			require.Error(t, err)
+			var me *tlsmode.MismatchError
+			assert.Equal(t, tc.tls, errors.As(err, &me), "%q split %v: %v", tc.in, split, err)
+		}
+	}
 }

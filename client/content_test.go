@@ -261,6 +261,7 @@ func TestFirstHigh(t *testing.T) {
 // little next to the copy and the encoder.
 func BenchmarkFirstHigh(b *testing.B) {
 	p := bodyOf(100 << 10)
+	b.ReportAllocs()
 	b.SetBytes(int64(len(p)))
 	for b.Loop() {
 		if firstHigh(p) >= 0 {
@@ -271,6 +272,7 @@ func BenchmarkFirstHigh(b *testing.B) {
 
 func BenchmarkFirstBare(b *testing.B) {
 	p := bodyOf(64 << 10)
+	b.ReportAllocs()
 	b.SetBytes(int64(len(p)))
 	for b.Loop() {
 		if i, _ := firstBare(p, false); i >= 0 {

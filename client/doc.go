@@ -40,7 +40,8 @@
 //   - bdat.go, body.go: BDAT chunks when CHUNKING is offered (RFC 3030),
 //     each waiting for the reply to the last without PIPELINING, none
 //     after a refused one (section 2); BINARYMIME bodies as is, text bodies
-//     made CRLF-canonical on the way (the canonicalizer; BDAT is not
+//     made CRLF-canonical on the way (body.go: wire.CRLFEncoder under the
+//     WithBareLines policy, its refusals as *BodyError; BDAT is not
 //     dot-stuffed).
 //   - pool.go: Pool, PoolConfig, Retry: bounded reused connections, idle
 //     timeout, NOOP health check before reuse, a messages-per-second rate,

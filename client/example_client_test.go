@@ -56,8 +56,7 @@ func ExampleClient_Send() {
 	// S: 250 2.1.5 Recipient OK
 	// S: 550 5.1.1 no such user
 	// S: 354 Start mail input; end with <CRLF>.<CRLF>
-	// C: <23 octets of message content>
-	// C: <3 octets of message content>
+	// C: <26 octets of message content>
 	// S: 250 2.0.0 Message accepted
 	// failed: 550nobody@example.net 550 5.1.1 no such user
 	// delivered: 1 reply: 250

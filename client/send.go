@@ -165,13 +165,19 @@ func (e *SendError) Unwrap() []error {
 type txn struct {
 	res      *Result
 	fail     *reply.Error // the message-level failure
-	accepted int          // recipients accepted at RCPT
+	accepted int          // recipients accepted at RCPT, after an accepted MAIL
+	mailOK   bool         // MAIL was accepted: the transaction exists
 	answered int          // RCPT replies received
 	lmtp     bool
 	// halted: MAIL, every RCPT, DATA or a BDAT chunk was refused, so
 	// nothing more of the message is sent (RFC 5321 sections 4.2.1 and
 	// 3.3, RFC 3030 section 2).
 	halted bool
+	// rset: a BDAT LAST chunk was refused. If the server refused the
+	// command rather than the message (503 with no valid recipient), its
+	// transaction is still open, so RSET ends it (RFC 3030 section 2: the
+	// transaction "should be considered failed").
+	rset bool
 
 	first  []byte // the first piece of the body, read by peek
 	last   bool   // the piece read last ends the body
@@ -222,20 +228,8 @@ func (c *Client) Send(ctx context.Context, env Envelope, body io.Reader) (*Resul
 	if err := c.peek(&t, &p, bdat, body); err != nil {
 		return nil, err
 	}
-	t.res = &Result{Recipients: make([]RcptResult, len(env.To))}
-	for i := range env.To {
-		t.res.Recipients[i].Addr = env.To[i]
-	}
-	if err := c.transact(ctx, &t, &env, p, bdat, body); err != nil {
-		return t.res, err
-	}
-	if err := t.finish(); err != nil {
-		if err.Reply != nil {
-			err.Hint = replyHint(err.Reply, c.m.IsTLS())
-		}
-		return t.res, err
-	}
-	return t.res, nil
+	t.res = newResult(&env)
+	return c.outcome(&t, c.transact(ctx, &t, &env, p, bdat, body))
 }
 
 // plan checks the envelope against the server's capabilities and returns
@@ -370,6 +364,7 @@ func (t *txn) handle(ev state.ClientEvent) {
 	ok := ev.Judgment.Verdict == state.VerdictProceed
 	switch ev.Stage {
 	case state.StageMail:
+		t.mailOK = ok
 		if !ok {
 			t.halted = true
 			if t.fail == nil {
@@ -382,7 +377,9 @@ func (t *txn) handle(ev state.ClientEvent) {
 		}
 		r := &t.res.Recipients[ev.Recipient]
 		r.Reply = reply.Reply{Code: ev.Code, Enhanced: ev.Enhanced}
-		if ok {
+		// A RCPT accepted after a refused MAIL adds no recipient: there is
+		// no transaction to add it to (RFC 5321 sections 3.3 and 4.1.4).
+		if ok && t.mailOK {
 			t.accepted++
 		} else {
 			r.Reply.Text = string(ev.Text)
@@ -409,13 +406,14 @@ func (t *txn) handle(ev state.ClientEvent) {
 			return
 		}
 		t.res.Reply = ev.Reply()
+		t.rset = t.rset || !ok && ev.Stage == state.StageBDATLast
 		if !ok && t.fail == nil && t.accepted > 0 {
 			t.fail = &reply.Error{Reply: t.res.Reply, Command: ev.Verb.String()}
 		}
 		if ok && !t.lmtp {
 			for i := range t.res.Recipients {
 				r := &t.res.Recipients[i]
-				r.Delivered = r.Reply.Code.IsPositive()
+				r.Delivered = t.mailOK && r.Reply.Code.IsPositive()
 			}
 		}
 	}
@@ -459,7 +457,7 @@ func (c *Client) drain(ctx context.Context, t *txn) error {
 	if err := c.collect(ctx, t); err != nil {
 		return err
 	}
-	if c.m.Phase().InTransaction() { // RFC 5321 section 4.1.1.5
+	if c.m.Phase().InTransaction() || t.rset { // RFC 5321 section 4.1.1.5
 		if err := c.m.Rset(); err == nil {
 			if _, err := c.await(ctx, "reset"); err != nil {
 				return err
@@ -500,6 +498,9 @@ func (c *Client) writeBody(ctx context.Context, t *txn, body io.Reader, send boo
 		if len(piece) > 0 {
 			if berr := c.m.Body(piece); berr != nil {
 				return c.fail(&Error{Op: "send", Addr: c.addr(), Err: bodyError(berr)})
+			}
+			if last {
+				break // EndData appends "." CRLF: one write for both
 			}
 			if ferr := c.flush(ctx); ferr != nil {
 				return ferr

@@ -233,3 +233,44 @@ func TestSendLockStepEnvelope(t *testing.T) {
 		})
 	}
 }
+
+// TestSendRcptAfterRefusedMail: a server that refuses MAIL and then
+// accepts the pipelined RCPT and DATA has no transaction to add the
+// recipient to (RFC 5321 sections 3.3 and 4.1.4). The client answers the
+// 354 with an empty message, reports the recipient failed with the MAIL
+// reply, and returns a *SendError (found by fuzz.FuzzClientSession).
+func TestSendRcptAfterRefusedMail(t *testing.T) {
+	for _, lmtp := range []bool{false, true} {
+		var srv *scriptServer
+		conn := scripted(t, func(s *scriptServer) {
+			srv = s
+			s.open("PIPELINING")
+			for range 3 { // MAIL, RCPT, DATA
+				s.line()
+			}
+			s.say("550 5.7.1 no", "250 2.1.5 ok", "354 go ahead")
+			s.line()
+			s.say("250 2.0.0 queued")
+			s.line()
+			s.say("221 bye")
+		})
+		opts := plainOpts
+		if lmtp {
+			opts = append(opts[:len(opts):len(opts)], WithLMTP())
+		}
+		ctx := context.Background()
+		c, err := NewClient(ctx, conn, "mx.test:25", opts...)
+		require.NoError(t, err)
+		res, err := c.Send(ctx, Envelope{From: "a@x.test", To: []string{"b@y.test"}}, strings.NewReader("hi\r\n"))
+		var se *SendError
+		require.ErrorAs(t, err, &se, "lmtp %v", lmtp)
+		require.NotNil(t, se.Reply)
+		assert.Equal(t, "MAIL", se.Reply.Command)
+		require.Len(t, se.Failed, 1)
+		assert.Equal(t, reply.Code(550), se.Failed[0].Reply.Code)
+		assert.Zero(t, res.Delivered())
+		require.NoError(t, c.Quit(ctx))
+		cmds := srv.commands()
+		assert.Equal(t, []string{"DATA", ".", "QUIT"}, cmds[len(cmds)-3:], "no content")
+	}
+}

@@ -90,7 +90,7 @@ func (c *Client) awaitHello(ctx context.Context) error {
 		case state.VerdictFallbackHELO:
 			continue
 		}
-		return c.fail(&Error{Op: "hello", Addr: c.addr(), Err: replyError(ev.Verb.String(), ev)})
+		return c.quitAndFail(ctx, &Error{Op: "hello", Addr: c.addr(), Err: replyError(ev.Verb.String(), ev)})
 	}
 }
 
@@ -107,7 +107,7 @@ func (c *Client) startTLS(ctx context.Context) error {
 	}
 	start, st, err := c.pol.Decide(c.m.Capabilities().Has(wire.ExtSTARTTLS))
 	if err != nil {
-		return c.fail(&Error{Op: "starttls", Addr: c.addr(), Err: err,
+		return c.quitAndFail(ctx, &Error{Op: "starttls", Addr: c.addr(), Err: err,
 			Hint: "the EHLO reply has no STARTTLS; use a port and mode the server supports (465 implicit TLS, 587 STARTTLS)"})
 	}
 	if !start {
@@ -124,7 +124,7 @@ func (c *Client) startTLS(ctx context.Context) error {
 	if ev.Judgment.Verdict != state.VerdictStartTLS {
 		st, err := c.pol.Refused(ev.Reply()) // RFC 3207 section 4
 		if err != nil {
-			return c.fail(&Error{Op: "starttls", Addr: c.addr(), Err: err})
+			return c.quitAndFail(ctx, &Error{Op: "starttls", Addr: c.addr(), Err: err})
 		}
 		c.state = st
 		return nil
@@ -168,7 +168,7 @@ func (c *Client) authenticate(ctx context.Context) error {
 		if !c.m.IsTLS() {
 			hint = "many servers offer AUTH only under TLS: use port 587 with STARTTLS or 465"
 		}
-		return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: ErrAuthNotOffered, Hint: hint})
+		return c.quitAndFail(ctx, &Error{Op: "auth", Addr: c.addr(), Err: ErrAuthNotOffered, Hint: hint})
 	}
 	cs := c.connState()
 	mech, err := auth.Choose(caps.AuthMechanisms(), c.cfg.mechs, cs, c.cfg.insecure)
@@ -177,15 +177,15 @@ func (c *Client) authenticate(ctx context.Context) error {
 		if !c.m.IsTLS() {
 			hint = "password mechanisms are used only under TLS (WithInsecureAuth allows them in clear)"
 		}
-		return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: err, Hint: hint})
+		return c.quitAndFail(ctx, &Error{Op: "auth", Addr: c.addr(), Err: err, Hint: hint})
 	}
 	ac, err := mech.NewClient(cs)
 	if err != nil {
-		return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: err})
+		return c.quitAndFail(ctx, &Error{Op: "auth", Addr: c.addr(), Err: err})
 	}
 	ir, hasIR, err := ac.Start(ctx)
 	if err != nil {
-		return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: err})
+		return c.quitAndFail(ctx, &Error{Op: "auth", Addr: c.addr(), Err: err})
 	}
 	if err := c.m.Auth(ac.Name(), ir, hasIR); err != nil {
 		return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: err})
@@ -215,14 +215,28 @@ func (c *Client) authenticate(ctx context.Context) error {
 		}
 		if ev.Judgment.Verdict == state.VerdictAuthenticated {
 			if err := ac.Finish(true); err != nil { // RFC 5802 section 5: the server did not prove itself
-				return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: err})
+				return c.quitAndFail(ctx, &Error{Op: "auth", Addr: c.addr(), Err: err})
 			}
 			return nil
 		}
 		rerr := replyError("AUTH "+ac.Name(), ev)
 		errs := []error{rerr, ac.Finish(false), local}
-		return c.fail(&Error{Op: "auth", Addr: c.addr(), Err: errors.Join(errs...), Hint: replyHint(rerr, c.m.IsTLS())})
+		return c.quitAndFail(ctx, &Error{Op: "auth", Addr: c.addr(), Err: errors.Join(errs...), Hint: replyHint(rerr, c.m.IsTLS())})
 	}
+}
+
+// quitAndFail gives up on a session that is still in step: it sends QUIT
+// and reads its reply, since "the sender MUST NOT intentionally close the
+// transmission channel until it sends a QUIT command" (RFC 5321 section
+// 4.1.1.10), then fails with err. When the machine cannot send QUIT now
+// (it ended, or an exchange is open) it only fails. How QUIT went is not
+// reported: err is what the caller must see.
+func (c *Client) quitAndFail(ctx context.Context, err error) error {
+	if c.err == nil && c.m.Err() == nil && c.m.Quit() == nil {
+		_, _ = c.next(ctx)
+		c.err = nil
+	}
+	return c.fail(err)
 }
 
 // await returns the next event; one that ends the session makes the Client

@@ -202,3 +202,49 @@ func TestTLSHandshakeFailureHints(t *testing.T) {
 		require.ErrorIs(t, err, tlsmode.ErrHandshake)
 	})
 }
+
+// TestGiveUpSendsQuit: a Client that gives up while the session is in step
+// (credentials refused, no usable mechanism, AUTH not offered, EHLO and
+// HELO refused) sends QUIT before it closes, as RFC 5321 section 4.1.1.10
+// requires (found by fuzz.FuzzCheckerSessions).
+func TestGiveUpSendsQuit(t *testing.T) {
+	check := auth.PasswordCheckerFunc(func(_ context.Context, _, user, pass string) error {
+		if user == "alice" && pass == "s3cret" {
+			return nil
+		}
+		return auth.ErrInvalidCredentials
+	})
+	for _, tc := range []struct {
+		name     string
+		offer    bool // the server offers AUTH PLAIN
+		opts     []Option
+		hello    reply.Code
+		wantText string
+	}{
+		{"wrong password", true, []Option{WithAuth("alice", "nope"), WithInsecureAuth()}, 0, "535"},
+		{"no mechanism in clear", true, []Option{WithAuth("alice", "s3cret")}, 0, "WithInsecureAuth"},
+		{"AUTH not offered", false, []Option{WithAuth("alice", "s3cret")}, 0, "does not offer AUTH"},
+		{"hello refused", false, nil, 550, "550"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(wire.ExtPIPELINING)
+			if tc.offer {
+				ts.auth = &auth.Registry{AllowCleartext: true}
+				ts.auth.Register(auth.PlainServer(check))
+			}
+			ts.decide = func(ev state.Event) reply.Reply {
+				if ev.Kind == state.EventHello && tc.hello != 0 {
+					return reply.Reply{Code: tc.hello, Text: "go away"}
+				}
+				return reply.Reply{}
+			}
+			_, err := dialPipe(t, ts, "mx.test:25", append(tc.opts, plainOpts...)...)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantText)
+			ts.mu.Lock()
+			reads := strings.Join(ts.reads, "")
+			ts.mu.Unlock()
+			assert.True(t, strings.HasSuffix(reads, "QUIT\r\n"), "the client's last words: %q", reads)
+		})
+	}
+}
