@@ -68,7 +68,10 @@ type Report struct {
 // before the greeting, behind a command that ends a pipelined group
 // (RFC 2920 section 3.1), or anything without PIPELINING before the reply
 // it waits for, and octets on either side between the 220 to STARTTLS and
-// the TLS handshake (RFC 3207 section 4.2).
+// the TLS handshake (RFC 3207 section 4.2). They also excuse a pipelined
+// command that only the replies it was written before made illegal: RCPT
+// behind a refused MAIL, DATA or BDAT behind refused RCPTs (RFC 2920
+// section 3.1).
 //
 // A Checker never panics on any input; what it cannot follow it reports
 // in Report.Stopped. It is not safe for concurrent use.
@@ -90,6 +93,17 @@ type Checker struct {
 	serverClosed bool
 	tlsPending   bool // the 220 to STARTTLS came; the handshake has not
 	shadowDone   bool // the shadow Server ended the session
+
+	// For the commands whose legality hangs on replies the client may not
+	// have seen yet (RFC 2920 section 3.1): whether the shadow is reading
+	// the server's octets, and of the last command line it read, its verb
+	// and whether it read it then (so the client wrote it before that
+	// reply); whether the transaction's MAIL was sent, and its RCPTs.
+	inServer  bool
+	lastVerb  wire.Verb
+	lastEarly bool
+	mailSent  bool
+	rcptsSent int
 
 	report Report
 }
@@ -191,7 +205,9 @@ func (k *Checker) ServerWrote(p []byte) {
 			" octets after the 220 reply to STARTTLS, before the TLS handshake (response injection)", nil)
 	}
 	k.cli.Receive(p)
+	k.inServer = true
 	k.replies()
+	k.inServer = false
 }
 
 // StartedTLS takes the TLS handshake that follows a 220 reply to STARTTLS

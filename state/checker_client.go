@@ -21,6 +21,7 @@ func (k *Checker) line(verb wire.Verb, line []byte, auth bool) {
 		k.await(expect{stage: StageAuth, verb: wire.VerbAUTH, ends: true, line: "SASL response"})
 		return
 	}
+	k.track(verb)
 	stage := StageFor(verb)
 	if (verb == wire.VerbBDAT || verb == wire.VerbBURL) && hasLast(line) {
 		stage = stage.Last()
@@ -38,6 +39,40 @@ func (k *Checker) line(verb wire.Verb, line []byte, auth bool) {
 		k.outOfTurn("RFC 2920 3.1", verb.String()+" followed by octets sent before its reply", k.consumed())
 	}
 	k.strict(verb, line)
+}
+
+// track notes the command line the shadow just read, for early.
+func (k *Checker) track(verb wire.Verb) {
+	k.lastVerb, k.lastEarly = verb, k.inServer
+	switch verb {
+	case wire.VerbMAIL:
+		k.mailSent, k.rcptsSent = true, 0
+	case wire.VerbRCPT:
+		k.rcptsSent++
+	case wire.VerbRSET, wire.VerbEHLO, wire.VerbHELO, wire.VerbLHLO:
+		k.mailSent, k.rcptsSent = false, 0
+	}
+}
+
+// early reports whether the shadow refused the last command for a reply
+// the client had not seen when it wrote it: a RCPT pipelined behind a MAIL
+// the server refused, DATA or BDAT pipelined behind RCPTs it all refused
+// or behind a refused MAIL.
+// Written with PIPELINING, before those replies, they were legal: "the
+// client cannot assume that the DATA command will be rejected just
+// because none of the RCPT TO commands worked" (RFC 2920 section 3.1).
+// Without PIPELINING the early write is reported by checkTurn instead.
+func (k *Checker) early(err error) bool {
+	if !k.lastEarly || !errors.Is(err, ErrBadSequence) {
+		return false
+	}
+	switch k.lastVerb {
+	case wire.VerbRCPT:
+		return k.mailSent && k.srv.phase == PhaseReady
+	case wire.VerbDATA, wire.VerbBDAT:
+		return k.mailSent && k.rcptsSent > 0 && (k.srv.phase == PhaseMail || k.srv.phase == PhaseReady)
+	}
+	return false
 }
 
 // strict reports syntax that only the shadow's leniency accepted (RFC 5321
@@ -146,6 +181,9 @@ func (k *Checker) refused(err error) {
 	}
 	if k.report.Diverged != "" && (errors.Is(err, ErrBadSequence) || errors.Is(err, ErrNotAdvertised)) {
 		return // the shadow's phase no longer follows the session
+	}
+	if k.early(err) {
+		return
 	}
 	if rule, detail, ok := clientRule(err); ok {
 		var v *Violation

@@ -249,3 +249,42 @@ S: 221 Bye
 	var se *wire.SyntaxError
 	assert.ErrorAs(t, &v, &se)
 }
+
+// TestCheckerPipelinedBeforeRefusal: RCPT pipelined behind a MAIL the
+// server refuses, and DATA or BDAT pipelined behind RCPTs it all refuses,
+// were written before those replies and are not the client's violation
+// (RFC 2920 section 3.1; found by fuzz.FuzzCheckerSessions). The same
+// commands written after the replies are.
+func TestCheckerPipelinedBeforeRefusal(t *testing.T) {
+	open := "S: 220 mx.example.org ESMTP\nC: EHLO c.example\nS: 250-mx.example.org\nS: 250-CHUNKING\nS: 250 PIPELINING\n"
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"RCPT behind a refused MAIL", "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\n" +
+			"S: 550 no\nS: 503 Need MAIL before RCPT\n", nil},
+		{"DATA behind refused RCPTs", "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\nC: DATA\n" +
+			"S: 250 ok\nS: 550 no\nS: 503 No valid recipients\n", nil},
+		{"BDAT behind refused RCPTs", "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\nC: BDAT 4 LAST\nC+ hi\\r\\n\n" +
+			"S: 250 ok\nS: 550 no\nS: 503 No valid recipients\n", nil},
+		{"DATA behind a refused MAIL", "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\nC: DATA\n" +
+			"S: 550 no\nS: 503 Need MAIL before RCPT\nS: 503 Need MAIL and RCPT before DATA\n", nil},
+		{"RCPT after the refusal", "C: MAIL FROM:<a@example.org>\nS: 550 no\nC: RCPT TO:<b@example.org>\n" +
+			"S: 503 Need MAIL before RCPT\n", []string{"RFC 5321 3.3"}},
+		{"DATA after the refusals", "C: MAIL FROM:<a@example.org>\nC: RCPT TO:<b@example.org>\n" +
+			"S: 250 ok\nS: 550 no\nC: DATA\nS: 503 No valid recipients\n", []string{"RFC 5321 3.3"}},
+		{"DATA without RCPT", "C: MAIL FROM:<a@example.org>\nC: DATA\n" +
+			"S: 250 ok\nS: 503 No valid recipients\n", []string{"RFC 5321 3.3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := checkText(t, open+tc.text+"C: QUIT\nS: 221 Bye\n-- close S\n", CheckerConfig{})
+			var got []string
+			for _, v := range r.Violations {
+				got = append(got, v.Rule)
+			}
+			assert.Equal(t, tc.want, got, "%+v", r)
+			assert.Empty(t, r.Diverged)
+			assert.Empty(t, r.Stopped)
+		})
+	}
+}
