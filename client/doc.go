@@ -31,6 +31,14 @@
 //     FUTURERELEASE through wire.MailParams and wire.RcptParams;
 //     per-recipient results, LMTP's per-recipient replies. Dot-stuffing
 //     and the bare CR/LF policy of DATA are the machine's.
+//   - batch.go: Message, SendEach (streaming) and SendBatch (a slice):
+//     many messages in order, each with what Send would give it; with
+//     PIPELINING and DATA one round trip per message, since a message's
+//     content, its end and the next message's MAIL, RCPT and DATA go in one
+//     write (RFC 2920 section 3.1) and never any content before its 354;
+//     Send's own path without PIPELINING and under BDAT. A message's
+//     failure leaves the next alone; a lost connection fails every message
+//     under way.
 //   - content.go: the body's first buffer, read before MAIL: BODY=8BITMIME
 //     when 8BITMIME is offered and the content needs it (RFC 6152 section
 //     3), and BodyError for content that may not be sent: an octet above
@@ -55,13 +63,14 @@
 //     that accepted STARTTLS and did not start TLS, no TLS version or
 //     cipher suite in common.
 //   - trace.go: the WithDebug transcript; AUTH payloads are "<redacted>",
-//     message content is shown as its length.
+//     message content is shown as its length, up to its "." CRLF (the
+//     commands SendEach writes after it are shown).
 //
 // # Buffers and concurrency
 //
 // A Client is used by one goroutine at a time; it copies what it is given
 // (addresses, body pieces) before returning, and the Result of Send
-// belongs to the caller. A Pool is safe for concurrent use. After a
+// (or given to SendEach's done) belongs to the caller. A Pool is safe for concurrent use. After a
 // network, protocol or context error a Client is unusable and returns that
 // error from every method; a *SendError leaves it usable, as does a
 // *BodyError that is not Aborted.

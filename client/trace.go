@@ -15,13 +15,22 @@ import (
 type tracer struct {
 	w    io.Writer
 	skip int // octets of a BDAT chunk still to leave out
+	// data: DATA content is being written, from the 354 to its "." CRLF;
+	// ended: that "." CRLF was written, and what follows in the same
+	// phase are the next message's commands (SendEach). tail holds the
+	// last octets of the content so far (ntail of them), since the end
+	// can be split between writes.
+	data, ended bool
+	tail        [4]byte
+	ntail       int
 }
 
 // client writes what the client sends; phase is the machine's phase.
 func (t *tracer) client(out []byte, phase state.Phase) {
-	if phase == state.PhaseData {
-		fmt.Fprintf(t.w, "C: <%d octets of message content>\n", len(out))
-		return
+	if t.data || phase == state.PhaseData && !t.ended {
+		n := t.content(out)
+		fmt.Fprintf(t.w, "C: <%d octets of message content>\n", n)
+		out = out[n:]
 	}
 	for len(out) > 0 {
 		if t.skip > 0 {
@@ -55,8 +64,29 @@ func (t *tracer) client(out []byte, phase state.Phase) {
 	}
 }
 
+// content returns how many octets of out are message content: up to and
+// including the CRLF "." CRLF that ends the data (RFC 5321 section
+// 4.1.1.4; dot-stuffing, section 4.5.2, leaves it nowhere else), which
+// ends the content, or all of them.
+func (t *tracer) content(out []byte) int {
+	const end = "\r\n.\r\n"
+	if !t.data {
+		t.data, t.ntail = true, copy(t.tail[:], "\r\n") // the content starts a line
+	}
+	seen := append(t.tail[:t.ntail:t.ntail], out...)
+	if i := bytes.Index(seen, []byte(end)); i >= 0 {
+		t.data, t.ended = false, true
+		return i + len(end) - t.ntail
+	}
+	t.ntail = copy(t.tail[:], seen[max(0, len(seen)-len(t.tail)):])
+	return len(out)
+}
+
 // server writes a reply.
 func (t *tracer) server(ev state.ClientEvent) {
+	if ev.Kind == state.ClientEventGoAhead {
+		t.data, t.ended = false, false // the content starts with the next write
+	}
 	if ev.Kind == state.ClientEventChallenge {
 		fmt.Fprintln(t.w, "S: 334 <redacted>")
 		return

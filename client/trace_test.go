@@ -39,3 +39,18 @@ func TestTracer(t *testing.T) {
 		Enhanced: reply.Enhanced{Class: 2, Subject: 0, Detail: 0}, Text: []byte("a\nb")})
 	assert.Equal(t, "S: 334 <redacted>\nS: 250-2.0.0 a\nS: 250 2.0.0 b\n", b.String())
 }
+
+// TestTracerContentThenCommands: after a 354 the content is shown as its
+// length up to its "." CRLF, even split between writes, and the commands
+// that follow it in the same write (SendEach) as commands.
+func TestTracerContentThenCommands(t *testing.T) {
+	var b bytes.Buffer
+	tr := tracer{w: &b}
+	tr.server(state.ClientEvent{Kind: state.ClientEventGoAhead, Code: 354})
+	tr.client([]byte("secret\r\n..dot\r\n"), state.PhaseData)
+	tr.client([]byte(".\r\nMAIL FROM:<a@x>\r\nDATA\r\n"), state.PhaseData)
+	tr.server(state.ClientEvent{Kind: state.ClientEventGoAhead, Code: 354})
+	tr.client([]byte(".\r\nQUIT\r\n"), state.PhaseData)
+	assert.Equal(t, "S: 354 \nC: <15 octets of message content>\nC: <3 octets of message content>\n"+
+		"C: MAIL FROM:<a@x>\nC: DATA\nS: 354 \nC: <3 octets of message content>\nC: QUIT\n", b.String())
+}

@@ -62,17 +62,23 @@ var loadCommand = &command{
 Sends --messages generated messages in total over --connections connections
 in parallel, the way Postfix's smtp-source does, and reports what happened:
 messages sent, accepted and failed, connections, elapsed time, messages and
-bytes per second, the latency of each accepted message (from MAIL to the
-final reply) at p50, p90, p99 and max, and the errors grouped by reply code
+bytes per second, the latency of each accepted message (from its MAIL to
+its final reply) at p50, p90, p99 and max, and the errors grouped by reply code
 ("451 4.3.0: 3") or, without a reply, by kind (connect, tls, auth, timeout,
 io, size, address, config, canceled).
 
 Each message has From, To, Subject (with its sequence number), Date and
 Message-ID headers (RFC 5322 section 3.6) and a body of exactly --size
 octets in lines of 76 characters. Each connection carries its messages back
-to back (RFC 5321 section 3.3: a completed transaction needs no RSET);
---reuse=false opens a new connection for every message, as smtp-source does
-without -s. A connection that breaks is opened again; a worker that cannot
+to back (RFC 5321 section 3.3: a completed transaction needs no RSET),
+pipelined when the server offers PIPELINING: under DATA a message's content
+goes in one write with the next message's MAIL, RCPT and DATA (RFC 2920
+section 3.1), under BDAT (CHUNKING) a message with its envelope, so that
+each message costs one round trip. A latency then runs from the write that
+carries a message's MAIL (with the end of the message before) to its final
+reply, two round trips that overlap its neighbours'; --timeout bounds that
+time. --reuse=false opens a new connection for every message, as
+smtp-source does without -s. A connection that breaks is opened again; a worker that cannot
 connect stops (after 3 tries for a temporary failure such as a refused TCP
 connect, at once for a permanent one such as 535 to AUTH or an untrusted
 certificate) and leaves its messages to the others.
@@ -315,8 +321,9 @@ type loadWorker struct {
 // work claims and sends messages until none is left, reconnecting when
 // the connection breaks; it stops when it cannot connect. With reuse it
 // connects first, so that every connection opens at the start, in
-// parallel, as smtp-source's sessions do; without, it connects for each
-// message it has claimed.
+// parallel, as smtp-source's sessions do, and sends its messages back to
+// back, pipelined (sendBatch); without, it connects for each message it
+// has claimed.
 func (w *loadWorker) work(ctx context.Context) {
 	defer w.hangUp(ctx)
 	if w.r.reuse && !w.connect(ctx) {
@@ -327,10 +334,12 @@ func (w *loadWorker) work(ctx context.Context) {
 			w.r.unclaim()
 			return
 		}
-		w.send(ctx)
-		if !w.r.reuse {
-			w.hangUp(ctx)
+		if w.r.reuse {
+			w.sendBatch(ctx) // this message and the next ones, until none is left or the connection breaks
+			continue
 		}
+		w.send(ctx)
+		w.hangUp(ctx)
 	}
 }
 
@@ -374,9 +383,10 @@ func loadSleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// send sends one message and counts the outcome. The latency is the time
-// Client.Send takes, from MAIL to the reply to the end of the data (or the
-// last LMTP reply); only accepted messages' latencies are recorded. After
+// send sends one message (--reuse=false) and counts the outcome. The
+// latency is the time Client.Send takes, from MAIL to the reply to the end
+// of the data (or the last LMTP reply); only accepted messages' latencies
+// are recorded. After
 // an error that leaves the client unusable the connection is closed, to be
 // opened again for the next message.
 func (w *loadWorker) send(ctx context.Context) {
