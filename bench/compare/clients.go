@@ -55,9 +55,23 @@ func (d rtDialer) DialContext(ctx context.Context, network, addr string) (net.Co
 	return &rtConn{Conn: nc, trips: d.trips}, nil
 }
 
-// sender sends one message on one connection (or through the pool); it is
-// called from one goroutine at a time.
-type sender func() error
+// sender sends n messages in sequence on one connection (or through the
+// pool); it is called from one goroutine at a time. Most send one message
+// per call (repeat); a batch sender streams all n, so that message i+1's
+// commands can share a write with message i's end (RFC 2920 section 3.1).
+type sender func(n int) error
+
+// repeat makes a sender that calls one n times.
+func repeat(one func() error) sender {
+	return func(n int) error {
+		for range n {
+			if err := one(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
 
 // clientSetup builds the senders of one implementation: conns of them,
 // connected to addr through connections counted by trips.
@@ -79,6 +93,7 @@ func clientWorkloads() []workload {
 		return []impl{
 			{name: kitName + ", DATA", fam: famSmtpkit, setup: mk(kitSetup(false))},
 			{name: kitName + ", BDAT", fam: famSmtpkit, setup: mk(kitSetup(true))},
+			{name: "smtpkit client.Client.SendEach, DATA", fam: famSmtpkit, setup: mk(kitEachSetup)},
 			{name: "go-smtp Client Mail/Rcpt/Data", fam: famGoSMTP, setup: mk(goClientSetup)},
 			{name: "net/smtp Client Mail/Rcpt/Data", fam: famNetSMTP, setup: mk(stdClientSetup)},
 		}
@@ -107,7 +122,7 @@ func clientInstance(m *message, conns int, setup clientSetup) (*instance, error)
 	var wg sync.WaitGroup
 	errs := make([]error, len(sends))
 	for i, send := range sends {
-		wg.Go(func() { errs[i] = send() })
+		wg.Go(func() { errs[i] = send(1) })
 	}
 	wg.Wait()
 	sent.Add(int64(len(sends)))
@@ -128,13 +143,11 @@ func clientInstance(m *message, conns int, setup clientSetup) (*instance, error)
 			for i, send := range sends {
 				n := b.N/len(sends) + btoi(i < b.N%len(sends))
 				wg.Go(func() {
-					for range n {
-						if err := send(); err != nil {
-							b.Error(err)
-							return
-						}
-						sent.Add(1)
+					if err := send(n); err != nil {
+						b.Error(err)
+						return
 					}
+					sent.Add(int64(n))
 				})
 			}
 			wg.Wait()
@@ -143,7 +156,7 @@ func clientInstance(m *message, conns int, setup clientSetup) (*instance, error)
 		},
 		check: func() error {
 			sent.Add(1)
-			return rs.recordOne(m, sends[0])
+			return rs.recordOne(m, func() error { return sends[0](1) })
 		},
 		verify: func() error { return rs.expect(sent.Load(), len(m.raw)) },
 		close:  closeAll(rs.close, stop),
@@ -193,22 +206,22 @@ func kitSetup(bdat bool) clientSetup {
 				return nil, nil, err
 			}
 			r := bytes.NewReader(nil)
-			send := func() error {
+			send := repeat(func() error {
 				r.Reset(m.raw)
 				_, err := c.Send(ctx, env, r)
 				return err
-			}
+			})
 			return []sender{send}, func() { _ = c.Quit(ctx) }, nil
 		}
 		p := client.NewPool(addr, client.PoolConfig{MaxConns: conns, CheckAfter: time.Minute}, opts...)
 		sends := make([]sender, conns)
 		for i := range sends {
 			r := bytes.NewReader(nil)
-			sends[i] = func() error {
+			sends[i] = repeat(func() error {
 				r.Reset(m.raw)
 				_, err := p.Send(ctx, env, r)
 				return err
-			}
+			})
 		}
 		return sends, func() { _ = p.Close() }, nil
 	}
@@ -237,7 +250,7 @@ func goClientSetup(m *message, addr string, conns int, trips *atomic.Int64) ([]s
 			stop()
 			return nil, nil, err
 		}
-		sends[i] = func() error {
+		sends[i] = repeat(func() error {
 			if err := c.Mail(mailFrom, nil); err != nil {
 				return err
 			}
@@ -252,7 +265,7 @@ func goClientSetup(m *message, addr string, conns int, trips *atomic.Int64) ([]s
 				return err
 			}
 			return w.Close()
-		}
+		})
 	}
 	return sends, stop, nil
 }
@@ -284,7 +297,7 @@ func stdClientSetup(m *message, addr string, conns int, trips *atomic.Int64) ([]
 			stop()
 			return nil, nil, err
 		}
-		sends[i] = func() error {
+		sends[i] = repeat(func() error {
 			if err := c.Mail(mailFrom); err != nil {
 				return err
 			}
@@ -299,6 +312,52 @@ func stdClientSetup(m *message, addr string, conns int, trips *atomic.Int64) ([]
 				return err
 			}
 			return w.Close()
+		})
+	}
+	return sends, stop, nil
+}
+
+// kitEachSetup makes smtpkit batch senders: one client.Client per
+// connection, each sending its n messages with SendEach over DATA, so that
+// a message's end and the next message's MAIL, RCPT and DATA share a write
+// (RFC 2920 section 3.1): one round trip per message without CHUNKING.
+func kitEachSetup(m *message, addr string, conns int, trips *atomic.Int64) ([]sender, func(), error) {
+	ctx := context.Background()
+	env := client.Envelope{From: mailFrom, To: []string{rcptTo}}
+	var cs []*client.Client
+	stop := func() {
+		for _, c := range cs {
+			_ = c.Quit(ctx)
+		}
+	}
+	sends := make([]sender, conns)
+	for i := range sends {
+		c, err := client.Dial(ctx, addr, kitOptions(false, trips)...)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		cs = append(cs, c)
+		r := bytes.NewReader(nil) // SendEach is done with a body before it asks for the next
+		sends[i] = func(n int) error {
+			var first error
+			next := func() (client.Message, bool) {
+				if n == 0 {
+					return client.Message{}, false
+				}
+				n--
+				r.Reset(m.raw)
+				return client.Message{Envelope: env, Body: r}, true
+			}
+			done := func(_ int, _ *client.Result, err error) {
+				if first == nil {
+					first = err
+				}
+			}
+			if err := c.SendEach(ctx, next, done); err != nil {
+				return err
+			}
+			return first
 		}
 	}
 	return sends, stop, nil
