@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"time"
+	"unicode/utf8"
 )
 
 // NotifyFlags is the value of the RCPT parameter NOTIFY (RFC 3461 section
@@ -141,7 +142,7 @@ func (r *RcptParams) decode(prm Param, enabled ExtSet) error {
 		if len(v) > maxORCPT {
 			return errAt("orcpt-parameter", prm.valueOffset()+maxORCPT, "RFC 3461 4.2", "ORCPT longer than 500 characters", ErrTooLong)
 		}
-		o, bad, reason, rule := parseORCPT(v)
+		o, bad, reason, rule := parseORCPT(v, enabled.Has(ExtSMTPUTF8))
 		if bad >= 0 {
 			return badValue(prm, bad, "original-recipient-address", rule, reason)
 		}
@@ -196,22 +197,29 @@ func parseNotify(v []byte) (NotifyFlags, int, string) {
 // parseORCPT parses addr-type ";" xtext (RFC 3461 section 4.2). addr-type
 // must be registered with IANA: rfc822 and x400 carry xtext that decodes to
 // printable US-ASCII (RFC 3461 4.2), utf-8 carries utf-8-addr-xtext or
-// utf-8-addr-unitext (RFC 6533 section 3).
-func parseORCPT(v []byte) (ORCPT, int, string, string) {
+// utf-8-addr-unitext (RFC 6533 section 3). With utf8 (a server that offers
+// SMTPUTF8) an rfc822 address may also decode to UTF-8: Postfix 3.7 relays
+// a message to a UTF-8 recipient with ORCPT=rfc822;<the address as xtext>
+// rather than the utf-8 type, and refusing it would bounce every such
+// message. The ORCPT is only carried into DSNs (RFC 3461 section 4.2), so
+// accepting it changes no delivery; AppendRcptParams still writes only the
+// strict form.
+func parseORCPT(v []byte, utf8 bool) (ORCPT, int, string, string) {
 	semi := bytes.IndexByte(v, ';')
 	if semi < 0 {
 		return ORCPT{}, len(v), `missing ";" after addr-type`, "RFC 3461 4.2"
 	}
 	o := ORCPT{AddrType: v[:semi], Addr: v[semi+1:]}
-	if bad, reason, rule := checkORCPT(o); bad >= 0 {
+	if bad, reason, rule := checkORCPT(o, utf8); bad >= 0 {
 		return ORCPT{}, bad, reason, rule
 	}
 	return o, -1, "", ""
 }
 
 // checkORCPT validates an ORCPT and returns the offset of the first bad
-// octet counted from the start of the value (addr-type ";" address).
-func checkORCPT(o ORCPT) (int, string, string) {
+// octet counted from the start of the value (addr-type ";" address). utf8
+// lets an rfc822 address decode to UTF-8 (see parseORCPT).
+func checkORCPT(o ORCPT, utf8 bool) (int, string, string) {
 	if len(o.AddrType) == 0 {
 		return 0, "empty addr-type", "RFC 3461 4.2"
 	}
@@ -224,12 +232,25 @@ func checkORCPT(o ORCPT) (int, string, string) {
 		if bad, reason := checkXtext(o.Addr); bad >= 0 {
 			return base + bad, reason, "RFC 3461 4"
 		}
+		var dec [maxORCPT]byte // the decoded address, to check its UTF-8
+		n, high := 0, -1
 		for i := 0; i < len(o.Addr); {
 			c, next := xtextAt(o.Addr, i)
-			if c != '\t' && (c < 0x20 || c > 0x7e) {
+			lenient := utf8 && c >= 0x80 && equalFold(o.AddrType, "rfc822")
+			if c != '\t' && (c < 0x20 || c > 0x7e) && !lenient {
 				return base + i, "ORCPT must decode to printable US-ASCII", "RFC 3461 4.2"
 			}
+			if lenient && high < 0 {
+				high = i
+			}
+			if n < len(dec) {
+				dec[n] = c
+				n++
+			}
 			i = next
+		}
+		if high >= 0 && !validUTF8(dec[:n]) {
+			return base + high, "ORCPT must decode to printable US-ASCII or, under SMTPUTF8, UTF-8", "RFC 6531 3.3"
 		}
 	case equalFold(o.AddrType, "utf-8"):
 		if _, bad, reason, _ := scanUTF8Addr(nil, o.Addr, false); bad >= 0 {
@@ -309,7 +330,7 @@ func AppendRcptParams(dst []byte, r RcptParams) ([]byte, error) {
 		if n := len(r.ORCPT.AddrType) + 1 + len(r.ORCPT.Addr); n > maxORCPT {
 			return dst, errAt("ORCPT", maxORCPT, "RFC 3461 4.2", "ORCPT longer than 500 characters", ErrTooLong)
 		}
-		if bad, reason, rule := checkORCPT(r.ORCPT); bad >= 0 {
+		if bad, reason, rule := checkORCPT(r.ORCPT, false); bad >= 0 {
 			return dst, errAt("ORCPT", bad, rule, reason, ErrBadParamValue)
 		}
 		out = append(out, " ORCPT="...)
@@ -500,3 +521,6 @@ func appendPad(dst []byte, v, width int) []byte {
 	}
 	return append(dst, buf[i:]...)
 }
+
+// validUTF8 reports whether p is well-formed UTF-8 (RFC 3629 section 4).
+func validUTF8(p []byte) bool { return utf8.Valid(p) }

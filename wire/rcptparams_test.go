@@ -53,6 +53,15 @@ func TestDecodeRcptParams(t *testing.T) {
 			wantErr: ErrUTF8NotAllowed, errOff: 12},
 		{name: "ORCPT utf-8 raw plus", text: "ORCPT=utf-8;a+b@example.com", wantErr: ErrBadParamValue, errOff: 13},
 		{name: "ORCPT utf-8 bad HEXPOINT", text: `ORCPT=utf-8;a\x{41}@example.com`, wantErr: ErrBadParamValue, errOff: 13},
+		// Postfix's form for a UTF-8 recipient: rfc822 with the UTF-8
+		// octets as xtext, accepted only where SMTPUTF8 is offered.
+		{name: "ORCPT rfc822 decoding to UTF-8", text: "ORCPT=rfc822;b+C3+B8b@example.net",
+			want: RcptParams{ORCPT: ORCPT{AddrType: b("rfc822"), Addr: b("b+C3+B8b@example.net")}}},
+		{name: "ORCPT rfc822 UTF-8 without SMTPUTF8", text: "ORCPT=rfc822;b+C3+B8b@example.net", enabled: noUTF8,
+			wantErr: ErrBadParamValue, errOff: 14},
+		{name: "ORCPT rfc822 bad UTF-8", text: "ORCPT=rfc822;b+C3b@example.net", wantErr: ErrBadParamValue, errOff: 14},
+		{name: "ORCPT x400 8-bit", text: "ORCPT=x400;/C+C3+B8/", wantErr: ErrBadParamValue, errOff: 13},
+		{name: "ORCPT rfc822 control", text: "ORCPT=rfc822;a+01b", wantErr: ErrBadParamValue, errOff: 14},
 		{name: "ORCPT missing semicolon", text: "ORCPT=rfc822", wantErr: ErrBadParamValue, errOff: 12},
 		{name: "ORCPT unknown addr-type", text: "ORCPT=foo;a@b", wantErr: ErrBadParamValue, errOff: 6},
 		{name: "ORCPT empty addr-type", text: "ORCPT=;a@b", wantErr: ErrBadParamValue, errOff: 6},
