@@ -166,7 +166,7 @@ func Postfix(t testing.TB, opts PostfixOptions) *PostfixServer {
 
 	for try := 1; ; try++ {
 		p.Addr = FreeAddr(t)
-		if err := p.writeMasterCf(opts.ImplicitTLS); err != nil {
+		if err := p.writeMasterCf(opts.ImplicitTLS, opts.Master); err != nil {
 			t.Fatalf("peers: Postfix: %v", err)
 		}
 		if try == 1 {

@@ -54,6 +54,11 @@ type PostfixOptions struct {
 	// reject_unauth_destination" with "relay_domains": "" to refuse relaying
 	// to clients that have not authenticated.
 	Main map[string]string
+	// Master are lines added at the end of master.cf, such as the smtp(8)
+	// client ("smtp unix - - n - - smtp") with Main's "default_transport"
+	// set to "smtp", or the pickup(8) service ("pickup unix n - n 60 1
+	// pickup") for sendmail(1). Empty: none, and nothing can leave.
+	Master string
 }
 
 // validate checks o and returns the TLS level it means.
@@ -245,9 +250,10 @@ func (p *PostfixServer) writeSASL(users map[string]string, mechs []string, owner
 }
 
 // writeMasterCf writes master.cf with smtpd on p.Addr and the daemons it
-// needs, none of them chrooted. There is no smtp(8) or local(8): no
-// message can leave by them.
-func (p *PostfixServer) writeMasterCf(implicitTLS bool) error {
+// needs, none of them chrooted, and the extra lines (PostfixOptions.Master).
+// Without extra lines there is no smtp(8) or local(8): no message can leave
+// by them.
+func (p *PostfixServer) writeMasterCf(implicitTLS bool, extra string) error {
 	smtpd := p.Addr + " inet n - n - - smtpd"
 	if implicitTLS {
 		smtpd += "\n  -o smtpd_tls_wrappermode=yes\n  -o smtpd_tls_security_level=encrypt"
@@ -272,5 +278,8 @@ anvil     unix  - - n -     1 anvil
 scache    unix  - - n -     1 scache
 postlog   unix-dgram n - n - 1 postlogd
 `
+	if extra != "" {
+		conf += strings.TrimRight(extra, "\n") + "\n"
+	}
 	return os.WriteFile(filepath.Join(p.ConfigDir, "master.cf"), []byte(conf), 0o644)
 }
