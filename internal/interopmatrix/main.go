@@ -26,6 +26,9 @@ type Row struct {
 	Mode    string `json:"mode"`
 	Case    string `json:"case"`
 	Result  string `json:"result"`
+	// Note says why a case failed or was skipped: which side is wrong,
+	// with the rule.
+	Note string `json:"note,omitempty"`
 }
 
 func main() {
@@ -111,7 +114,11 @@ func write(w io.Writer, rows []Row) error {
 	fmt.Fprintf(&b, "%d cases, %d passed.\n\n", len(rows), pass)
 	b.WriteString("| Peer | Version | Mode | Test | Result |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s |\n", cell(r.Peer), cell(r.Version), cell(r.Mode), cell(r.Case), cell(r.Result))
+		res := r.Result
+		if r.Note != "" {
+			res += ": " + r.Note
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | %s |\n", cell(r.Peer), cell(r.Version), cell(r.Mode), cell(r.Case), cell(res))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
