@@ -429,7 +429,10 @@ func (o *clientOracle) advance(u *clientUnit) unitKind {
 	case u.verb == wire.VerbBDAT && u.cmd.Last:
 		o.mail = -1
 	case u.verb == wire.VerbDATA:
-		if got && first.code == reply.CodeStartMailInput {
+		// 354 is the reply to DATA that asks for the content, and a client
+		// judges a code it does not know by its first digit (RFC 5321
+		// sections 4.2.1 and 4.3.2): any 3yz lets the content follow.
+		if got && first.code.IsIntermediate() {
 			return unitBody
 		}
 	}
