@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # fuzz/run.sh [duration] runs every fuzz target of every package of the
-# module in turn, each for duration (a -fuzztime value: 1m by default, e.g.
-# `bash fuzz/run.sh 10m`), and prints one line per target as it ends and a
-# markdown table at the end: package, target, result, elapsed time and the
-# number of executions the fuzzer reported. FUZZ_SUMMARY=file also writes
-# the table to that file. The exit status is 1 when a target failed, and
-# the new reproducers under testdata/fuzz are listed; check them in as
-# regression seeds once the bug is fixed. FUZZ_PKGS="./wire ./auth" limits
-# the run to those package patterns (default ./...).
+# module, each for duration (a -fuzztime value: 1m by default; the long
+# form of docs/RELIABILITY.md is `bash fuzz/run.sh 10m`), and prints one
+# line per target as it ends and a markdown table at the end: package,
+# target, result, elapsed time and the number of executions the fuzzer
+# reported. The exit status is 1 when a target failed, and the new
+# reproducers under testdata/fuzz are listed; check them in as regression
+# seeds once the bug is fixed.
+#
+# Environment:
+#   FUZZ_PKGS="./wire ./auth"  limit the run to those package patterns
+#                              (default ./...).
+#   FUZZ_JOBS=n                run n targets at once (default 1). Each then
+#                              gets -parallel max(1, nproc/n) workers, so
+#                              the machine is shared, not oversubscribed.
+#   FUZZ_SUMMARY=file          also write the table to file.
 #
 # Go 1.26's fuzz coordinator can fail with a bare "context deadline
 # exceeded" as -fuzztime ends, without writing a reproducer
@@ -17,6 +24,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZTIME=${1:-1m}
+JOBS=${FUZZ_JOBS:-1}
+PARALLEL=$(($(nproc) / JOBS))
+[ "$PARALLEL" -ge 1 ] || PARALLEL=1
 
 # The go test timeout must outlast -fuzztime: twice the duration plus five
 # minutes for simple durations ("90s", "10m", "2h"); none otherwise (for
@@ -32,41 +42,40 @@ if [[ $FUZZTIME =~ ^([0-9]+)(s|m|h)$ ]]; then
 	timeout="$((2 * secs + 300))s"
 fi
 
-rows=()
-reproducers=()
-failed=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # listing prints the files of a corpus directory, one a line.
 listing() { ls "$1" 2>/dev/null | sort || true; }
 
-# fuzz_one runs one target, retrying once for golang/go#75804, and adds
-# its row to the table.
+# fuzz_one runs target number i, retrying once for golang/go#75804, and
+# leaves its table row in $work/i.row and its new reproducers in
+# $work/i.new.
 fuzz_one() {
-	local pkg=$1 target=$2 dir try start result execs before after
+	local i=$1 pkg=$2 target=$3 dir try start result execs before after log
+	log=$work/$i.log
 	dir="$(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$target"
 	start=$SECONDS
 	result=FAIL
+	: >"$work/$i.new"
 	for try in 1 2; do
 		before=$(listing "$dir")
-		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -timeout "$timeout" "$pkg" >"$log" 2>&1; then
+		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel "$PARALLEL" -timeout "$timeout" "$pkg" >"$log" 2>&1; then
 			result=ok
 			[ "$try" = 2 ] && result="ok (retried, go#75804)"
 			break
 		fi
 		after=$(listing "$dir")
-		grep -v '^fuzz: elapsed' "$log" | tail -n 40
+		grep -v '^fuzz: elapsed' "$log" | tail -n 40 | sed "s|^|   $target: |"
 		if [ "$before" != "$after" ]; then
-			while read -r f; do
-				reproducers+=("${dir#"$PWD"/}/$f")
-			done < <(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -v '^$')
+			comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -v '^$' |
+				sed "s|^|${dir#"$PWD"/}/|" >"$work/$i.new"
 			break
 		fi
 		if [ "$try" = 2 ] || ! grep -qx '    context deadline exceeded' "$log"; then
 			break
 		fi
-		echo "   (no reproducer written: golang/go#75804 coordinator race; retrying once)"
+		echo "   $target: no reproducer written (golang/go#75804 coordinator race); retrying once"
 	done
 	# The last progress line with a count; a run that spent its time
 	# gathering baseline coverage has none.
@@ -75,36 +84,45 @@ fuzz_one() {
 		execs="0 (baseline only)"
 		[ "${result:0:2}" = ok ] || execs=-
 	fi
-	[ "${result:0:2}" = ok ] || failed=1
 	printf -- '-- %s %s: %s, %ss, %s execs\n' "$pkg" "$target" "$result" "$((SECONDS - start))" "$execs"
-	rows+=("| $pkg | $target | $result | $((SECONDS - start))s | $execs |")
+	printf '| %s | %s | %s | %ss | %s |\n' "$pkg" "$target" "$result" "$((SECONDS - start))" "$execs" >"$work/$i.row"
 }
 
-echo "fuzzing every target for $FUZZTIME"
+echo "fuzzing every target for $FUZZTIME, $JOBS at a time with -parallel $PARALLEL"
+failed=0
+i=0
 for pkg in $(go list ${FUZZ_PKGS:-./...}); do
 	if ! targets=$(go test -list '^Fuzz' "$pkg" 2>&1); then
 		printf '%s\n' "$targets" | tail -n 20
 		printf -- '-- %s: cannot list the fuzz targets\n' "$pkg"
-		rows+=("| $pkg | (go test -list) | FAIL | - | - |")
-		failed=1
+		i=$((i + 1))
+		printf '| %s | (go test -list) | FAIL | - | - |\n' "$pkg" >"$work/$i.row"
 		continue
 	fi
 	for target in $(printf '%s\n' "$targets" | grep '^Fuzz' || true); do
-		fuzz_one "$pkg" "$target"
+		while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+			wait -n
+		done
+		i=$((i + 1))
+		fuzz_one "$i" "$pkg" "$target" &
 	done
 done
+wait
 
 table=$(
 	printf '| package | target | result | elapsed | execs |\n'
 	printf '|---|---|---|---|---|\n'
-	printf '%s\n' "${rows[@]}"
+	for j in $(seq 1 "$i"); do
+		cat "$work/$j.row" 2>/dev/null || printf '| ? | (target %s) | FAIL | - | - |\n' "$j"
+	done
 )
+grep -q '| FAIL |' <<<"$table" && failed=1
 printf '\n%s\n' "$table"
 if [ -n "${FUZZ_SUMMARY:-}" ]; then
 	printf '%s\n' "$table" >"$FUZZ_SUMMARY"
 fi
-if [ ${#reproducers[@]} -gt 0 ]; then
+if cat "$work"/*.new 2>/dev/null | grep -q .; then
 	printf '\nnew reproducers (check them in as regression seeds once fixed):\n'
-	printf '  %s\n' "${reproducers[@]}"
+	cat "$work"/*.new | sed 's/^/  /'
 fi
 exit "$failed"

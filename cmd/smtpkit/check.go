@@ -325,6 +325,7 @@ func startSelf(ctx context.Context, lmtp bool, user string) (string, error) {
 		listen: "127.0.0.1:0", discard: true, hostname: "smtpkit.self.test",
 		tls: "starttls", users: stringList{user}, lmtp: lmtp,
 		maxSize: selfMaxSize, bareLF: "reject", logFormat: "text",
+		limits: defaultServeLimits(),
 	}
 	quiet := &stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard, getenv: os.Getenv}
 	srv, _, _, err := o.build(quiet)

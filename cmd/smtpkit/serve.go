@@ -68,6 +68,7 @@ type serveOptions struct {
 	proxies                     stringList
 	trace                       bool
 	shutdownTimeout             time.Duration
+	limits                      serveLimits
 }
 
 func (o *serveOptions) register(fs *flag.FlagSet) {
@@ -90,6 +91,7 @@ func (o *serveOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.BoolVar(&o.trace, "trace", false, "write a C:/S: trace of every session to standard error (AUTH redacted)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown waits for transactions under way")
+	o.limits.register(fs)
 }
 
 func (o *serveOptions) run(ctx context.Context, sio *stdio) int {
@@ -214,6 +216,9 @@ func (o *serveOptions) build(sio *stdio) (*server.Server, tlsmode.Mode, *store, 
 		Configure: func(c *state.ServerConfig) {
 			c.BareLines, c.BareData = bare, bare
 		},
+	}
+	if err := o.limits.apply(srv); err != nil {
+		return nil, 0, nil, err
 	}
 	if o.lmtp {
 		srv.Protocol = state.ProtocolLMTP
