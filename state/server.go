@@ -87,6 +87,11 @@ type Server struct {
 
 	now, since, dataStart time.Time
 	dataSize              int64
+	// lineStart is when the first octet of the command line being received
+	// arrived, and lineDropped the octets of it already dropped as over
+	// long: the minimum data rate applies to them (LineDeadline).
+	lineStart   time.Time
+	lineDropped int64
 
 	texts serverTexts
 
@@ -228,6 +233,9 @@ func (s *Server) Receive(p []byte) error {
 	case !s.needInput:
 		return ErrBusy
 	}
+	if s.r == len(s.in) && s.lineDropped == 0 {
+		s.lineStart = s.now // a new line begins
+	}
 	s.compact()
 	s.in = append(s.in, p...)
 	s.needInput = false
@@ -286,9 +294,10 @@ func (s *Server) Advance(now time.Time) {
 }
 
 // Deadline returns when the Server stops waiting for the client: the idle
-// timeout for a command (RFC 5321 section 4.5.3.2.7), the data timeouts
-// for message content (sections 4.5.3.2.5, with the minimum rate of
-// Timeouts.MinDataRate), and the handshake timeout after STARTTLS. It is
+// timeout for a command (RFC 5321 section 4.5.3.2.7), with the minimum rate
+// of Timeouts.MinDataRate for a command line under way (LineDeadline), the
+// data timeouts for message content (sections 4.5.3.2.5, with the same
+// minimum rate), and the handshake timeout after STARTTLS. It is
 // the zero Time while the application owes a decision, before the first
 // Advance, and after the end.
 func (s *Server) Deadline() time.Time {
@@ -303,6 +312,9 @@ func (s *Server) Deadline() time.Time {
 		return t.HandshakeDeadline(s.since)
 	case s.mode == readData || s.mode == readChunk || s.mode == readSkip:
 		return t.DataDeadline(s.dataStart, s.dataSize, s.since)
+	}
+	if partial := s.lineDropped + int64(len(s.in)-s.r); partial > 0 {
+		return t.LineDeadline(s.lineStart, partial, s.since)
 	}
 	return t.IdleDeadline(s.since)
 }

@@ -25,8 +25,11 @@ func (s *Server) readLine() (ev Event, ok, more bool) {
 	}
 	s.r += adv
 	if err == nil && line == nil {
+		s.lineDropped += int64(adv)
 		return Event{}, false, true // part of an over-long line dropped
 	}
+	// The next line begins; its octets so far came at the latest now.
+	s.lineStart, s.lineDropped = s.now, 0
 	if s.tap != nil {
 		s.tap.line(lineVerb(line), line, s.phase == PhaseAuth)
 	}
@@ -43,8 +46,31 @@ func (s *Server) readLine() (ev Event, ok, more bool) {
 		}
 		return s.reject(r, err), true, false
 	}
+	if !s.cfg.TolerateHTTP {
+		if method := httpMethod(line); method != "" {
+			s.fail(&Violation{Side: SideClient, Rule: "RFC 5321 7.8", Detail: "an HTTP " + method + " request on the SMTP port", Err: ErrProtocol}, s.texts.http)
+			return s.ev, true, false
+		}
+	}
 	ev, ok = s.command(line)
 	return ev, ok, !ok
+}
+
+// httpMethods are the request methods of RFC 9110 section 9 and WebDAV's
+// common ones, and "PRI" of the HTTP/2 preface (RFC 9113 section 3.4):
+// none is an SMTP verb.
+var httpMethods = [...]string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PRI"}
+
+// httpMethod returns the HTTP method line starts with, followed by a space,
+// or "". Methods are case-sensitive (RFC 9110 section 9.1), so "get" is
+// left to the command parser.
+func httpMethod(line []byte) string {
+	for _, m := range httpMethods {
+		if len(line) > len(m) && line[len(m)] == ' ' && string(line[:len(m)]) == m {
+			return m
+		}
+	}
+	return ""
 }
 
 // replyOf returns the reply an error of the wire package asks for.

@@ -122,6 +122,13 @@ type ServerConfig struct {
 	Lenient bool
 	// Sync says what to do with a client that does not wait for replies.
 	Sync SyncPolicy
+	// TolerateHTTP answers a command line that starts with an HTTP method
+	// and a space ("GET / HTTP/1.1", "POST ", "CONNECT ") like any
+	// unknown command (500 5.5.2). By default the machine answers the first
+	// such line 421 4.7.0 and closes, as Postfix does, so that a browser or
+	// an HTTP proxy abused to reach the port (cross-protocol requests) gets
+	// one reply and no session (RFC 5321 section 7.8).
+	TolerateHTTP bool
 	// Timeouts holds the server idle timeout and the data timeouts (RFC
 	// 5321 section 4.5.3.2).
 	Timeouts Timeouts

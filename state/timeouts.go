@@ -221,6 +221,26 @@ func (t Timeouts) IdleDeadline(last time.Time) time.Time {
 	return last.Add(t.WithDefaults().ServerIdle)
 }
 
+// LineDeadline returns when a server receiving a command line gives up,
+// given the time start its first octet arrived, the octets of it received
+// so far, and now, the time of the latest receipt. It is the idle deadline
+// (RFC 5321 section 4.5.3.2.7) or, when MinDataRate is set, the earlier
+// moment start + RateGrace + received / MinDataRate: the floor of
+// DataDeadline applied to the line, so that a client sending a command one
+// octet at a time cannot hold the connection for ServerIdle per octet.
+func (t Timeouts) LineDeadline(start time.Time, received int64, now time.Time) time.Time {
+	t = t.WithDefaults()
+	idle := now.Add(t.ServerIdle)
+	if t.MinDataRate == 0 {
+		return idle
+	}
+	floor := start.Add(t.RateGrace).Add(rateDuration(received, t.MinDataRate))
+	if floor.Before(idle) {
+		return floor
+	}
+	return idle
+}
+
 // HandshakeDeadline returns when a TLS handshake begun at start must be done.
 func (t Timeouts) HandshakeDeadline(start time.Time) time.Time {
 	return start.Add(t.WithDefaults().TLSHandshake)

@@ -105,6 +105,8 @@ var titles = map[int]string{
 	8617: "The Authenticated Received Chain (ARC) Protocol",
 	8689: "SMTP Require TLS Option",
 	8996: "Deprecating TLS 1.0 and TLS 1.1",
+	9110: "HTTP Semantics",
+	9113: "HTTP/2",
 	9266: "Channel Bindings for TLS 1.3",
 	9325: "Recommendations for Secure Use of TLS and DTLS",
 	9422: "The LIMITS SMTP Service Extension",

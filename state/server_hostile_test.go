@@ -1,0 +1,135 @@
+package state
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestServerHTTPRequest: a line that starts with an HTTP method gets one
+// 421 4.7.0 and the session ends (RFC 5321 section 7.8), before the
+// greeting too, where it is not answered as an early talker; with
+// TolerateHTTP it is an unknown command like any other.
+func TestServerHTTPRequest(t *testing.T) {
+	const req = "GET / HTTP/1.1\r\nHost: mx.example\r\nUser-Agent: x\r\n\r\n"
+	for _, tc := range []struct {
+		name, before, input string
+	}{
+		{"after the greeting", "", req},
+		{"before the greeting", "early", req},
+		{"after EHLO", "EHLO x.example\r\n", req},
+		{"POST", "", "POST /submit HTTP/1.0\r\nContent-Length: 0\r\n\r\n"},
+		{"CONNECT", "", "CONNECT mx.example:25 HTTP/1.1\r\n\r\n"},
+		{"HTTP/2 preface", "", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+			var out string
+			if tc.before == "early" {
+				require.NoError(t, s.Receive([]byte(tc.input)))
+				out = feed(t, s, "")
+			} else {
+				feed(t, s, "")
+				feed(t, s, tc.before)
+				_ = s.Output()
+				s.Consumed(len(s.Output()))
+				out = feed(t, s, tc.input)
+			}
+			assert.Equal(t, PhaseClosed, s.Phase())
+			assert.Equal(t, 1, strings.Count(out, "421 "), "one reply: %q", out)
+			want := "421 localhost This is an SMTP server, not HTTP"
+			if tc.before != "" && tc.before != "early" {
+				want = "421 4.7.0 localhost This is an SMTP server, not HTTP" // ENHANCEDSTATUSCODES after EHLO
+			}
+			assert.Contains(t, out, want)
+			assert.NotContains(t, out, "500", "no reply per header line")
+			var v *Violation
+			require.ErrorAs(t, s.Next().Err, &v)
+			assert.Equal(t, "RFC 5321 7.8", v.Rule)
+			assert.ErrorIs(t, v, ErrProtocol)
+		})
+	}
+	t.Run("tolerated", func(t *testing.T) {
+		s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions, TolerateHTTP: true})
+		feed(t, s, "")
+		s.Consumed(len(s.Output()))
+		out := feed(t, s, "GET / HTTP/1.1\r\n") + feed(t, s, "POST / HTTP/1.1\r\n")
+		assert.Equal(t, 2, strings.Count(out, "500 "), "%q", out)
+		assert.NotEqual(t, PhaseClosed, s.Phase())
+	})
+	t.Run("not a method", func(t *testing.T) {
+		for _, line := range []string{"get / HTTP/1.1", "GETX /", "GET", "HEADER x"} {
+			assert.Empty(t, httpMethod([]byte(line)), line)
+		}
+		assert.Equal(t, "OPTIONS", httpMethod([]byte("OPTIONS * HTTP/1.1")))
+	})
+}
+
+// TestServerCommandTrickle: with MinDataRate set, a command line under way
+// must arrive at that rate once RateGrace has passed (Timeouts.LineDeadline),
+// so a client sending one octet a second is cut long before ServerIdle; a
+// line that completes goes back to the idle timeout, and octets of an over
+// long line that were dropped still count.
+func TestServerCommandTrickle(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tm := Timeouts{MinDataRate: 500, RateGrace: 5 * time.Second}
+	s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions, Timeouts: tm})
+	s.Advance(start)
+	feed(t, s, "")
+	assert.Equal(t, start.Add(DefaultServerIdle), s.Deadline(), "nothing under way: idle timeout")
+
+	now := start.Add(time.Second)
+	s.Advance(now)
+	feed(t, s, "E")
+	assert.Equal(t, now.Add(5*time.Second+2*time.Millisecond), s.Deadline(), "grace + 1/500 s after the first octet")
+	for i, c := range "HLO" {
+		s.Advance(now.Add(time.Duration(i+1) * time.Second))
+		feed(t, s, string(c))
+	}
+	assert.Equal(t, now.Add(5*time.Second+8*time.Millisecond), s.Deadline(), "4 octets under way")
+	s.Advance(now.Add(4 * time.Second))
+	feed(t, s, " x.example\r\n")
+	assert.Equal(t, now.Add(4*time.Second+DefaultServerIdle), s.Deadline(), "line complete: idle timeout again")
+
+	// One octet a second: cut at the floor, with 421 4.4.2.
+	t1 := now.Add(10 * time.Second)
+	s.Consumed(len(s.Output()))
+	for i := range 10 {
+		s.Advance(t1.Add(time.Duration(i) * time.Second))
+		if s.Phase() == PhaseClosed {
+			break
+		}
+		feed(t, s, "N")
+	}
+	assert.Equal(t, PhaseClosed, s.Phase(), "a trickled command is cut")
+	assert.ErrorIs(t, s.Next().Err, ErrTimeout)
+	assert.Contains(t, string(s.Output()), "421 4.4.2 localhost Timeout")
+
+	t.Run("over-long line keeps its count", func(t *testing.T) {
+		s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions, Timeouts: tm})
+		s.Advance(start)
+		feed(t, s, "")
+		feed(t, s, strings.Repeat("A", 3000))
+		// 3000 octets at 500/s: 6 s after the 5 s grace, whatever part of
+		// the line the splitter dropped.
+		assert.Equal(t, start.Add(11*time.Second), s.Deadline())
+	})
+	t.Run("no floor", func(t *testing.T) {
+		s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+		s.Advance(start)
+		feed(t, s, "")
+		feed(t, s, "EH")
+		assert.Equal(t, start.Add(DefaultServerIdle), s.Deadline())
+	})
+}
+
+func TestLineDeadline(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rate := Timeouts{MinDataRate: 100, RateGrace: time.Minute}
+	assert.Equal(t, t0.Add(time.Hour+DefaultServerIdle), Timeouts{}.LineDeadline(t0, 10, t0.Add(time.Hour)), "no floor")
+	assert.Equal(t, t0.Add(time.Minute+time.Second), rate.LineDeadline(t0, 100, t0.Add(10*time.Second)), "floor before idle")
+	assert.Equal(t, t0.Add(DefaultServerIdle), rate.LineDeadline(t0, 1<<40, t0), "idle before floor")
+}
