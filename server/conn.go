@@ -24,11 +24,13 @@ import (
 // message reader gets at once.
 const readSize = 32 << 10
 
-// readBufs keeps read buffers between connections, so that a client that
-// opens a session per message (Postfix's smtp-source without -d) does not
-// cost a 32 KiB allocation, its clearing and its garbage per message. A
-// buffer is scratch space only: the machine copies what it receives
-// (state.Server.Receive), so nothing refers to it once the loop has ended.
+// readBufs keeps read buffers between reads: a connection takes one for a
+// read and gives it back as soon as the machine has the octets. A buffer is
+// scratch space only: the machine copies what it receives
+// (state.Server.Receive), so nothing refers to it after the read. A
+// session that waits for its client holds none on a plain TCP connection
+// (rawReader), and a client that opens a session per message (Postfix's
+// smtp-source without -d) costs no 32 KiB allocation per message.
 var readBufs = sync.Pool{New: func() any { return new([readSize]byte) }}
 
 // conn is one connection: a state.Server machine and the loop that feeds
@@ -47,7 +49,7 @@ type conn struct {
 	sm   *state.Server
 	info ConnInfo
 	sess Session
-	buf  []byte
+	raw  *rawReader // reads a plain TCP connection without holding a buffer
 	eof  bool
 	held state.Event // an event a message reader took and the loop owes
 
@@ -135,25 +137,30 @@ func (c *conn) serve() {
 		c.cancel()
 		s.unregister(c)
 	}()
-	if !c.prepare() {
+	if !c.prepare() || !c.newMachine() {
 		return
 	}
-	cfg := s.cfg
+	c.body.c = c
+	for c.run() {
+	}
+}
+
+// newMachine makes the connection's state.Server. It is a function of its
+// own so that the configuration copy is not in serve's frame, which stays
+// on the stack for the whole session.
+//
+//go:noinline
+func (c *conn) newMachine() bool {
+	cfg := c.srv.cfg
 	cfg.TLS = c.implicit
 	cfg.AuthMechanisms = c.offered()
 	sm, err := state.NewServer(cfg)
 	if err != nil { // the configuration was checked by Serve
 		c.log.Error("server: state.NewServer", slog.Any("err", err))
-		return
+		return false
 	}
 	c.sm = sm
-	buf := readBufs.Get().(*[readSize]byte)
-	c.buf = buf[:]
-	c.body.c = c
-	for c.run() {
-	}
-	c.buf = nil
-	readBufs.Put(buf)
+	return true
 }
 
 // prepare reads the PROXY header of a trusted proxy and runs the implicit
@@ -174,10 +181,9 @@ func (c *conn) prepare() bool {
 		}
 	}
 	if c.implicit {
-		if !c.handshake() {
-			return false
-		}
+		return c.handshake()
 	}
+	c.raw = newRawReader(c.nc)
 	return true
 }
 
@@ -193,7 +199,7 @@ func (c *conn) handshake() bool {
 		}
 		return false
 	}
-	c.nc = tc
+	c.nc, c.raw = tc, nil
 	c.info.TLS = &facts
 	c.trace.note("TLS")
 	return true
@@ -232,10 +238,44 @@ func (c *conn) run() (again bool) {
 		}
 	}()
 	for {
-		if c.handle(c.next()) {
+		c.await()
+		if c.step() {
 			return false
 		}
 	}
+}
+
+// step handles the next event; it reports the end of the session. It is
+// kept out of run so that the two 1 KiB state.Event copies of its frame
+// are not on the stack while await waits for the client: an idle session's
+// goroutine then fits a small stack (the runtime shrinks it at GC).
+//
+//go:noinline
+func (c *conn) step() bool { return c.handle(c.next()) }
+
+// await reads and writes until the machine has an event, which it keeps in
+// held for next. Its frame holds no Event.
+func (c *conn) await() {
+	for c.held.Kind == state.EventNone && !c.poll() {
+		if err := c.flush(); err != nil {
+			c.receiveEOF()
+			continue
+		}
+		c.fill()
+	}
+}
+
+// poll asks the machine for an event and keeps it in held; it reports
+// whether there was one.
+//
+//go:noinline
+func (c *conn) poll() bool {
+	ev := c.sm.Next()
+	if ev.Kind == state.EventNone {
+		return false
+	}
+	c.held = ev
+	return true
 }
 
 // call runs f, turning a panic into an error.
@@ -291,14 +331,19 @@ func (c *conn) fill() {
 	if c.interrupted() {
 		return
 	}
-	n, err := c.nc.Read(c.buf)
+	buf, n, err := c.read()
 	if n > 0 {
 		c.sm.Advance(time.Now())
-		c.trace.client(c.buf[:n], c.sm.Phase())
-		if rerr := c.sm.Receive(c.buf[:n]); rerr != nil {
+		c.trace.client(buf[:n], c.sm.Phase())
+		rerr := c.sm.Receive(buf[:n])
+		readBufs.Put(buf)
+		if rerr != nil {
 			c.log.Debug("server: Receive", slog.Any("err", rerr))
 		}
 		return
+	}
+	if buf != nil {
+		readBufs.Put(buf)
 	}
 	switch {
 	case err == nil:
@@ -313,6 +358,16 @@ func (c *conn) fill() {
 	default:
 		c.receiveEOF()
 	}
+}
+
+// read reads once into a buffer of readBufs, which the caller puts back.
+func (c *conn) read() (*[readSize]byte, int, error) {
+	if c.raw != nil {
+		return c.raw.read()
+	}
+	b := readBufs.Get().(*[readSize]byte)
+	n, err := c.nc.Read(b[:])
+	return b, n, err
 }
 
 // flush writes what the machine has to send.
