@@ -34,7 +34,11 @@ test CA made at start, and writes that CA's certificate next to the Maildir
 gracefully: idle sessions get 421 at once, a transaction under way finishes.
 
 The defaults are the strict ones: bare LF or CR rejected (SMTP smuggling),
-clear-text AUTH only under TLS, commands pipelined only after EHLO offered it.
+clear-text AUTH only under TLS, commands pipelined only as RFC 2920 allows,
+421 after 10 refused commands or 3 failed AUTH exchanges, 421 to an HTTP
+request, messages up to 10240000 octets, and a floor of 500 octets a second
+under a command line or message after 30 s. docs/RELIABILITY.md lists each
+with the flag that relaxes it.
 
 examples:
   smtpkit serve
@@ -84,7 +88,7 @@ func (o *serveOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.requireAuth, "require-auth", false, "refuse mail before AUTH (530, RFC 4954 section 6)")
 	fs.BoolVar(&o.insecureAuth, "insecure-auth", false, "offer PLAIN and LOGIN without TLS (a local test setup only)")
 	fs.BoolVar(&o.lmtp, "lmtp", false, "speak LMTP (RFC 2033): LHLO, one reply per recipient")
-	fs.Int64Var(&o.maxSize, "max-message-size", 0, "largest message in `bytes`, advertised with SIZE (RFC 1870); 0: no limit")
+	fs.Int64Var(&o.maxSize, "max-message-size", defaultMaxMessageSize, "largest message in `bytes`, advertised with SIZE (RFC 1870; larger ones get 552 5.3.4); 0: no limit")
 	fs.IntVar(&o.maxRcpts, "max-recipients", 0, "most recipients per message (`N`; 0: 100, the RFC 5321 section 4.5.3.1.8 minimum)")
 	fs.StringVar(&o.bareLF, "bare-lf", "reject", "bare CR or LF in commands and content: reject, normalize or allow (RFC 5321 section 2.3.8)")
 	fs.Var(&o.proxies, "proxy-protocol", "`CIDR` of a trusted proxy that sends a PROXY v1/v2 header (repeatable)")

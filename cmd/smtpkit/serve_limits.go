@@ -9,11 +9,14 @@ import (
 )
 
 // Defaults of serve's limits that differ from the server package's: a
-// program listening on a port gets a floor under the data rate, as Postfix
-// has one (smtpd_min_data_rate, 500 octets a second).
+// program listening on a port gets a size limit and a floor under the data
+// rate, as Postfix has (message_size_limit, smtpd_min_data_rate).
 const (
-	defaultMinDataRate = 500
-	defaultRateGrace   = 30 * time.Second
+	// defaultMaxMessageSize is Postfix's message_size_limit: a disk is not
+	// filled by one client's message.
+	defaultMaxMessageSize = 10240000
+	defaultMinDataRate    = 500
+	defaultRateGrace      = 30 * time.Second
 )
 
 // serveLimits are the flags that bound what one client can take: the
