@@ -27,7 +27,7 @@ type bodyReader struct {
 
 // start primes the reader with the event that opened the message: its
 // first piece, or its end (an empty message).
-func (b *bodyReader) start(first state.Event) {
+func (b *bodyReader) start(first *state.Event) {
 	b.piece, b.done, b.err, b.active, b.resetDue = nil, false, nil, true, false
 	switch first.Kind {
 	case state.EventBody:
@@ -73,22 +73,25 @@ func (b *bodyReader) pull() {
 		return
 	case state.EventClose:
 		c.held = ev
-		b.abort(ev)
+		b.abort(ev.Kind, ev.Err)
 		return
 	}
+	// ev is the machine's: handling it may change it.
+	kind, err := ev.Kind, ev.Err
 	c.handle(ev)
 	if !c.sm.Phase().InTransaction() {
-		b.abort(ev)
+		b.abort(kind, err)
 	}
 }
 
-// abort ends the message with ErrMessageAborted.
-func (b *bodyReader) abort(ev state.Event) {
+// abort ends the message with ErrMessageAborted, after an event of kind
+// that carried err.
+func (b *bodyReader) abort(kind state.EventKind, err error) {
 	b.done = true
-	if ev.Err != nil {
-		b.err = fmt.Errorf("%w: %s: %w", ErrMessageAborted, ev.Kind, ev.Err)
+	if err != nil {
+		b.err = fmt.Errorf("%w: %s: %w", ErrMessageAborted, kind, err)
 	} else {
-		b.err = fmt.Errorf("%w: %s", ErrMessageAborted, ev.Kind)
+		b.err = fmt.Errorf("%w: %s", ErrMessageAborted, kind)
 	}
 }
 
@@ -105,7 +108,7 @@ func (b *bodyReader) drain() {
 
 // message runs the Session's Data (or LMTPData) on the message that first
 // opened; its result is answered at the machine's EventMessage.
-func (c *conn) message(first state.Event) {
+func (c *conn) message(first *state.Event) {
 	b := &c.body
 	b.start(first)
 	c.results, c.result, c.haveResult = nil, nil, false
@@ -129,13 +132,14 @@ func (c *conn) message(first state.Event) {
 
 // answerMessage answers the machine's EventMessage with the Session's
 // result: once, or once per recipient under LMTP (RFC 2033 section 4.2).
-func (c *conn) answerMessage(ev state.Event) {
+func (c *conn) answerMessage(ev *state.Event) {
 	if !c.haveResult {
 		c.message(ev) // an empty message: no body piece came first
 		if !c.haveResult {
 			return
 		}
 	}
+	size := ev.Size // ev is the machine's: answering it may change it
 	err := c.result
 	if c.lmtpResults {
 		err = errMissingResult
@@ -150,7 +154,7 @@ func (c *conn) answerMessage(ev state.Event) {
 	}
 	if err == nil {
 		c.srv.count(CounterMessages, 1)
-		c.srv.count(CounterMessageBytes, ev.Size)
+		c.srv.count(CounterMessageBytes, size)
 	}
 	if !c.sm.Phase().InTransaction() {
 		c.haveResult, c.results = false, nil

@@ -51,7 +51,7 @@ type conn struct {
 	sess Session
 	raw  *rawReader // reads a plain TCP connection without holding a buffer
 	eof  bool
-	held state.Event // an event a message reader took and the loop owes
+	held *state.Event // an event a message reader took and the loop owes
 
 	body    bodyReader
 	txOpen  bool    // a Session transaction is open (Mail accepted)
@@ -238,44 +238,10 @@ func (c *conn) run() (again bool) {
 		}
 	}()
 	for {
-		c.await()
-		if c.step() {
+		if c.handle(c.next()) {
 			return false
 		}
 	}
-}
-
-// step handles the next event; it reports the end of the session. It is
-// kept out of run so that the two 1 KiB state.Event copies of its frame
-// are not on the stack while await waits for the client: an idle session's
-// goroutine then fits a small stack (the runtime shrinks it at GC).
-//
-//go:noinline
-func (c *conn) step() bool { return c.handle(c.next()) }
-
-// await reads and writes until the machine has an event, which it keeps in
-// held for next. Its frame holds no Event.
-func (c *conn) await() {
-	for c.held.Kind == state.EventNone && !c.poll() {
-		if err := c.flush(); err != nil {
-			c.receiveEOF()
-			continue
-		}
-		c.fill()
-	}
-}
-
-// poll asks the machine for an event and keeps it in held; it reports
-// whether there was one.
-//
-//go:noinline
-func (c *conn) poll() bool {
-	ev := c.sm.Next()
-	if ev.Kind == state.EventNone {
-		return false
-	}
-	c.held = ev
-	return true
 }
 
 // call runs f, turning a panic into an error.
@@ -290,15 +256,17 @@ func (c *conn) call(f func() error) (err error) {
 }
 
 // next returns the next event, reading and writing as the machine needs.
-func (c *conn) next() state.Event {
-	if c.held.Kind != state.EventNone {
-		ev := c.held
-		c.held = state.Event{}
+// The event is the machine's own (state.Server.NextEvent), valid until the
+// next call that changes the machine: no 1 KiB copy of it sits on the
+// stack of a session that waits for its client, so an idle session's
+// goroutine keeps a small stack.
+func (c *conn) next() *state.Event {
+	if ev := c.held; ev != nil {
+		c.held = nil
 		return ev
 	}
 	for {
-		ev := c.sm.Next()
-		if ev.Kind != state.EventNone {
+		if ev := c.sm.NextEvent(); ev != nil {
 			return ev
 		}
 		if err := c.flush(); err != nil {
@@ -404,7 +372,7 @@ func (c *conn) answer(err error, fallback reply.Reply, what string) {
 // stopNow reports whether a decision should be answered 421 because the
 // Server is shutting down: outside a transaction only, so that one under
 // way finishes.
-func (c *conn) stopNow(ev state.Event) bool {
+func (c *conn) stopNow(ev *state.Event) bool {
 	if !c.stopping.Load() || !ev.Kind.IsDecision() || ev.Kind == state.EventMessage {
 		return false
 	}
@@ -412,7 +380,7 @@ func (c *conn) stopNow(ev state.Event) bool {
 }
 
 // handle acts on one event; it reports the end of the session.
-func (c *conn) handle(ev state.Event) bool {
+func (c *conn) handle(ev *state.Event) bool {
 	switch {
 	case ev.Kind == state.EventClose:
 		return c.close(ev)
@@ -503,8 +471,8 @@ func (c *conn) connect() {
 }
 
 // hello asks a HelloSession about the greeting domain.
-func (c *conn) hello(ev state.Event) {
-	domain := string(ev.Command.Domain)
+func (c *conn) hello(ev *state.Event) {
+	domain, esmtp := string(ev.Command.Domain), ev.Command.Verb != wire.VerbHELO
 	if hs, ok := c.sess.(HelloSession); ok {
 		if err := hs.Hello(domain); err != nil {
 			c.answer(err, replyLocalError, "Hello")
@@ -513,13 +481,13 @@ func (c *conn) hello(ev state.Event) {
 	}
 	c.respond(reply.Reply{}, replyLocalError)
 	if c.sm.Phase() == state.PhaseReady {
-		c.info.Hello, c.info.ESMTP = domain, ev.Command.Verb != wire.VerbHELO
+		c.info.Hello, c.info.ESMTP = domain, esmtp
 		c.endTx() // an accepted greeting ends the transaction (RFC 5321 4.1.4)
 	}
 }
 
 // vrfy asks a VrfySession.
-func (c *conn) vrfy(ev state.Event) {
+func (c *conn) vrfy(ev *state.Event) {
 	vs, ok := c.sess.(VrfySession)
 	if !ok {
 		c.respond(reply.Reply{}, replyLocalError)
@@ -535,7 +503,7 @@ func (c *conn) vrfy(ev state.Event) {
 
 // rejected notes a refusal by the machine; one that ended the transaction
 // resets the Session.
-func (c *conn) rejected(ev state.Event) {
+func (c *conn) rejected(ev *state.Event) {
 	c.srv.count(CounterRejected, 1)
 	if ev.Command.Verb != wire.VerbAUTH && c.sm.Phase() != state.PhaseAuth {
 		c.log.Debug("server: refused", slog.Int("code", int(ev.Reply.Code)), slog.Any("err", ev.Err))
@@ -558,7 +526,7 @@ func (c *conn) endTx() {
 }
 
 // close ends the session: the machine's last words are written.
-func (c *conn) close(ev state.Event) bool {
+func (c *conn) close(ev *state.Event) bool {
 	_ = c.flush()
 	c.endTx()
 	if ev.Err != nil && !errors.Is(ev.Err, state.ErrClosed) {
@@ -588,7 +556,7 @@ func (c *conn) startTLS() {
 
 // auth runs a SASL exchange through the Server's auth.Registry (RFC 4954
 // section 4).
-func (c *conn) auth(ev state.Event) {
+func (c *conn) auth(ev *state.Event) {
 	var (
 		ch   []byte
 		done bool

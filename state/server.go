@@ -59,6 +59,7 @@ type Server struct {
 	out       []byte
 
 	ev      Event
+	cmd     wire.Command // the command line being run, parsed
 	pending bool
 	err     error // why the session ended, once it has
 
@@ -324,47 +325,74 @@ func (s *Server) Deadline() time.Time {
 // is returned again until it is answered. After the session ended Next
 // returns its EventClose again.
 func (s *Server) Next() Event {
-	if s.pending || s.phase == PhaseClosed {
-		return s.ev
+	if ev := s.NextEvent(); ev != nil {
+		return *ev
 	}
-	ev, ok := s.step()
-	if !ok {
-		s.needInput = true
-		return Event{}
-	}
-	s.ev = ev
-	s.pending = ev.Kind.IsDecision()
-	return ev
+	return Event{}
 }
 
-// step runs the machine until it has an event, or reports that it needs
-// input.
-func (s *Server) step() (Event, bool) {
+// NextEvent is Next without the copy: it returns the Server's own event,
+// or nil where Next returns EventNone. The Event is the Server's and
+// changes at the next call that changes the Server (Next, Respond,
+// Receive ...); a driver that keeps sessions waiting uses it so that no 1
+// KiB Event copies sit on its goroutine's stack.
+func (s *Server) NextEvent() *Event {
+	if s.pending || s.phase == PhaseClosed {
+		return &s.ev
+	}
+	if !s.step() {
+		s.needInput = true
+		return nil
+	}
+	s.pending = s.ev.Kind.IsDecision()
+	return &s.ev
+}
+
+// step runs the machine until it has an event, which it leaves in s.ev, or
+// reports that it needs input. The functions under it write the event in
+// place rather than return it: an Event is 1 KiB, and copies of it on every
+// frame of the call chain made each session's goroutine stack grow to 16
+// or 32 KiB.
+func (s *Server) step() bool {
 	for {
 		switch s.mode {
 		case readWait:
 			if s.phase == PhaseGreeting {
-				return Event{Kind: EventConnect}, true
+				s.emit(EventConnect, nil)
+				return true
 			}
-			return Event{}, false
+			return false
 		case readLines:
-			if ev, ok, more := s.readLine(); ok || !more {
-				return ev, ok
+			if ok, more := s.readLine(); ok || !more {
+				return ok
 			}
 		case readData:
-			if ev, ok, more := s.readData(); ok || !more {
-				return ev, ok
+			if ok, more := s.readData(); ok || !more {
+				return ok
 			}
 		case readChunk:
-			if ev, ok, more := s.readChunk(); ok || !more {
-				return ev, ok
+			if ok, more := s.readChunk(); ok || !more {
+				return ok
 			}
 		case readSkip:
-			if ev, ok, more := s.readSkip(); ok || !more {
-				return ev, ok
+			if ok, more := s.readSkip(); ok || !more {
+				return ok
 			}
 		}
 	}
+}
+
+// emit makes s.ev a new event of kind, for cmd unless it is nil, and
+// returns it for the caller to fill in. The event is cleared and set field
+// by field: a composite literal would be built in a 1 KiB temporary on the
+// caller's frame first.
+func (s *Server) emit(kind EventKind, cmd *wire.Command) *Event {
+	s.ev = Event{}
+	s.ev.Kind = kind
+	if cmd != nil {
+		s.ev.Command = *cmd
+	}
+	return &s.ev
 }
 
 // input returns the octets not yet consumed.
@@ -376,9 +404,9 @@ func (s *Server) ahead() bool { return s.r < len(s.in) }
 
 // lost ends a session whose input ended (RFC 5321 section 3.8): the open
 // transaction, if any, is dropped.
-func (s *Server) lost() (Event, bool) {
+func (s *Server) lost() bool {
 	s.fail(ErrClosed, reply.Reply{})
-	return s.ev, true
+	return true
 }
 
 // fail ends the session with err, writing r first unless it is zero, and
@@ -391,7 +419,9 @@ func (s *Server) fail(err error, r reply.Reply) {
 		s.write(r)
 	}
 	s.phase, s.mode, s.pending, s.err = PhaseClosed, readWait, false, err
-	s.ev = Event{Kind: EventClose, Reply: r, Err: err}
+	e := s.emit(EventClose, nil)
+
+	e.Reply, e.Err = r, err
 }
 
 // closedErr is what calls return after the end.

@@ -8,35 +8,38 @@ import (
 )
 
 // auth starts an AUTH exchange (RFC 4954 section 4).
-func (s *Server) auth(cmd wire.Command) (Event, bool) {
+func (s *Server) auth(cmd *wire.Command) bool {
 	if s.authed {
 		// RFC 4954 section 4: no AUTH after a successful one.
-		return s.reject(replyAuthTwice, breach(ErrBadSequence, "RFC 4954 4", "AUTH after a successful AUTH")), true
+		s.reject(replyAuthTwice, breach(ErrBadSequence, "RFC 4954 4", "AUTH after a successful AUTH"))
+		return true
 	}
 	name, ok := s.mechanismOffered(cmd.Mechanism)
 	if !ok {
-		return s.reject(replyAuthMech, breach(ErrNotAdvertised, "RFC 4954 4", "AUTH with a mechanism not offered")), true
+		s.reject(replyAuthMech, breach(ErrNotAdvertised, "RFC 4954 4", "AUTH with a mechanism not offered"))
+		return true
 	}
 	s.mechanism = name
-	ev := Event{Kind: EventAuth, Command: cmd}
+	s.emit(EventAuth, cmd)
 	if cmd.HasInitialResponse {
 		// "=" is an empty initial response (RFC 4954 section 4).
 		data, err := wire.DecodeBase64(s.sasl[:0], cmd.InitialResponse)
 		if err != nil {
 			s.mechanism = ""
-			return s.reject(replyAuthBase64, err), true
+			s.reject(replyAuthBase64, err)
+			return true
 		}
 		s.sasl = data[:0]
-		ev.Data = data
+		s.ev.Data = data
 	}
-	return ev, true
+	return true
 }
 
 // errAuthCancelled is the EventAuthAbort error for a client's "*".
 var errAuthCancelled = errors.New("state: AUTH cancelled by the client (RFC 4954 section 4)")
 
 // authLine reads a client's SASL response line (RFC 4954 section 4).
-func (s *Server) authLine(line []byte, err error) (Event, bool) {
+func (s *Server) authLine(line []byte, err error) bool {
 	var r reply.Reply
 	switch {
 	case err != nil && errors.Is(err, wire.ErrLineTooLong):
@@ -57,17 +60,21 @@ func (s *Server) authLine(line []byte, err error) (Event, bool) {
 				break
 			}
 			s.sasl = data[:0]
-			return Event{Kind: EventAuthResponse, Data: data}, true
+			s.emit(EventAuthResponse, nil).Data = data
+			return true
 		}
 	}
 	s.phase, s.mechanism = PhaseReady, ""
 	s.nAuthFail++
 	if s.nAuthFail >= s.cfg.MaxAuthFailures {
 		s.fail(err, s.texts.authFails)
-		return s.ev, true
+		return true
 	}
 	s.write(r)
-	return Event{Kind: EventAuthAbort, Reply: r, Err: err}, true
+	e := s.emit(EventAuthAbort, nil)
+
+	e.Reply, e.Err = r, err
+	return true
 }
 
 // Challenge answers a pending EventAuth or EventAuthResponse with a 334

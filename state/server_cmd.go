@@ -11,22 +11,21 @@ import (
 
 // readLine consumes one line: a command, or a SASL response in PhaseAuth.
 // more reports that the loop should go on without an event.
-func (s *Server) readLine() (ev Event, ok, more bool) {
+func (s *Server) readLine() (ok, more bool) {
 	if s.closing && s.shutdownNow() {
-		return s.ev, true, false
+		return true, false
 	}
 	adv, line, err := s.split.Split(s.input())
 	if adv == 0 {
 		if s.eof {
-			ev, ok = s.lost()
-			return ev, ok, false
+			return s.lost(), false
 		}
-		return Event{}, false, false
+		return false, false
 	}
 	s.r += adv
 	if err == nil && line == nil {
 		s.lineDropped += int64(adv)
-		return Event{}, false, true // part of an over-long line dropped
+		return false, true // part of an over-long line dropped
 	}
 	// The next line begins; its octets so far came at the latest now.
 	s.lineStart, s.lineDropped = s.now, 0
@@ -34,8 +33,8 @@ func (s *Server) readLine() (ev Event, ok, more bool) {
 		s.tap.line(lineVerb(line), line, s.phase == PhaseAuth)
 	}
 	if s.phase == PhaseAuth {
-		ev, ok = s.authLine(line, err)
-		return ev, ok, !ok
+		ok = s.authLine(line, err)
+		return ok, !ok
 	}
 	if err != nil {
 		// RFC 5321 4.5.3.1.10: 500 for a line too long; a bare CR or LF
@@ -44,16 +43,17 @@ func (s *Server) readLine() (ev Event, ok, more bool) {
 		if !errors.Is(err, wire.ErrLineTooLong) {
 			r = replyOf(err)
 		}
-		return s.reject(r, err), true, false
+		s.reject(r, err)
+		return true, false
 	}
 	if !s.cfg.TolerateHTTP {
 		if method := httpMethod(line); method != "" {
 			s.fail(&Violation{Side: SideClient, Rule: "RFC 5321 7.8", Detail: "an HTTP " + method + " request on the SMTP port", Err: ErrProtocol}, s.texts.http)
-			return s.ev, true, false
+			return true, false
 		}
 	}
-	ev, ok = s.command(line)
-	return ev, ok, !ok
+	ok = s.command(line)
+	return ok, !ok
 }
 
 // httpMethods are the request methods of RFC 9110 section 9 and WebDAV's
@@ -85,14 +85,16 @@ func replyOf(err error) reply.Reply {
 // reject sends r for a command the machine refused by itself and reports
 // it. Past MaxErrors such refusals it answers 421 and ends the session
 // instead (RFC 5321 section 7.8).
-func (s *Server) reject(r reply.Reply, err error) Event {
+func (s *Server) reject(r reply.Reply, err error) {
 	s.nErrors++
 	if s.nErrors >= s.cfg.MaxErrors && s.phase != PhaseClosed {
 		s.fail(err, s.texts.errors)
-		return s.ev
+		return
 	}
 	s.write(r)
-	return Event{Kind: EventRejected, Reply: r, Err: err}
+	e := s.emit(EventRejected, nil)
+
+	e.Reply, e.Err = r, err
 }
 
 // lineVerb returns the verb at the start of a command line.
@@ -120,7 +122,7 @@ func (s *Server) pipelining() bool { return s.exts.Has(wire.ExtPIPELINING) }
 
 // command runs one command line. ok is false when the command produced no
 // event (NOOP, an answered RSET outside a transaction ...).
-func (s *Server) command(line []byte) (Event, bool) {
+func (s *Server) command(line []byte) bool {
 	verb := lineVerb(line)
 	// RFC 2920 section 3.1: a command that must end a group, or any
 	// command when PIPELINING is not in effect, must not be followed by
@@ -131,60 +133,72 @@ func (s *Server) command(line []byte) (Event, bool) {
 		s.early = false
 		if early || s.ahead() && (!s.pipelining() || EndsGroup(verb, oneRoundAuth(line))) {
 			s.fail(&Violation{Side: SideClient, Rule: "RFC 2920 3.1", Detail: verb.String() + " followed by commands sent before its reply"}, s.texts.sync)
-			return s.ev, true
+			return true
 		}
 	}
 	s.early = false
 	if verb != wire.VerbBDAT {
 		if r, err, bad := s.gate(verb, line); bad {
-			return s.reject(r, err), true
+			s.reject(r, err)
+			return true
 		}
 	}
 	opts := wire.ParseOptions{Lenient: s.cfg.Lenient, UTF8: s.exts.Has(wire.ExtSMTPUTF8)}
 	if verb == wire.VerbRCPT {
 		opts.UTF8 = s.tx.utf8 // RFC 6531 section 3.4
 	}
-	cmd, err := wire.ParseCommand(line, opts)
+	var err error
+	s.cmd, err = wire.ParseCommand(line, opts)
+	cmd := &s.cmd
 	if verb == wire.VerbBDAT {
 		return s.bdat(cmd, line, err)
 	}
 	if err != nil {
-		return s.reject(replyOf(err), err), true
+		s.reject(replyOf(err), err)
+		return true
 	}
 	switch verb {
 	case wire.VerbHELO, wire.VerbEHLO, wire.VerbLHLO:
-		return Event{Kind: EventHello, Command: cmd}, true
+		s.emit(EventHello, cmd)
+		return true
 	case wire.VerbMAIL:
 		return s.mail(cmd)
 	case wire.VerbRCPT:
 		return s.rcpt(cmd)
 	case wire.VerbDATA:
 		if s.tx.body == wire.BodyBinaryMIME {
-			return s.reject(replyBinaryData, breach(ErrBadSequence, "RFC 3030 3", "DATA in a BODY=BINARYMIME transaction")), true
+			s.reject(replyBinaryData, breach(ErrBadSequence, "RFC 3030 3", "DATA in a BODY=BINARYMIME transaction"))
+			return true
 		}
-		return Event{Kind: EventData, Command: cmd}, true
+		s.emit(EventData, cmd)
+		return true
 	case wire.VerbRSET:
 		s.write(replyOK)
 		if s.phase.InTransaction() {
 			s.endTransaction()
-			return Event{Kind: EventReset, Command: cmd}, true
+			s.emit(EventReset, cmd)
+			return true
 		}
-		return Event{}, false
+		return false
 	case wire.VerbNOOP:
 		s.write(replyOK)
-		return Event{}, false
+		return false
 	case wire.VerbQUIT:
 		s.write(s.texts.bye)
 		s.fail(nil, reply.Reply{})
-		return s.ev, true
+		return true
 	case wire.VerbVRFY:
-		return Event{Kind: EventVrfy, Command: cmd}, true
+		s.emit(EventVrfy, cmd)
+		return true
 	case wire.VerbEXPN:
-		return Event{Kind: EventExpn, Command: cmd}, true
+		s.emit(EventExpn, cmd)
+		return true
 	case wire.VerbHELP:
-		return Event{Kind: EventHelp, Command: cmd}, true
+		s.emit(EventHelp, cmd)
+		return true
 	case wire.VerbETRN:
-		return Event{Kind: EventEtrn, Command: cmd}, true
+		s.emit(EventEtrn, cmd)
+		return true
 	case wire.VerbSTARTTLS:
 		return s.startTLS()
 	case wire.VerbAUTH:
@@ -192,16 +206,19 @@ func (s *Server) command(line []byte) (Event, bool) {
 	case wire.VerbXCLIENT, wire.VerbXFORWARD:
 		a, err := wire.DecodeXAttrs(verb, cmd.Params)
 		if err != nil {
-			return s.reject(replyOf(err), err), true
+			s.reject(replyOf(err), err)
+			return true
 		}
 		k := EventXclient
 		if verb == wire.VerbXFORWARD {
 			k = EventXforward
 		}
-		return Event{Kind: k, Command: cmd, XAttrs: a}, true
+		s.emit(k, cmd).XAttrs = a
+		return true
 	}
 	// The gate refuses every other verb.
-	return s.reject(replyUnknown, breach(ErrBadSequence, "RFC 5321 4.2.4", "unknown command")), true
+	s.reject(replyUnknown, breach(ErrBadSequence, "RFC 5321 4.2.4", "unknown command"))
+	return true
 }
 
 // oneRoundAuth reports an AUTH line with an initial response, which may be
@@ -306,19 +323,21 @@ func (s *Server) badSequence(verb wire.Verb) reply.Reply {
 }
 
 // startTLS answers STARTTLS (RFC 3207 section 4).
-func (s *Server) startTLS() (Event, bool) {
+func (s *Server) startTLS() bool {
 	r, start, err := tlsmode.ServerSTARTTLS{Active: s.tls, Buffered: len(s.input())}.Answer()
 	if err != nil {
 		s.fail(err, r)
-		return s.ev, true
+		return true
 	}
 	if !start {
-		return s.reject(r, breach(ErrBadSequence, "RFC 3207 4.2", "STARTTLS under TLS")), true
+		s.reject(r, breach(ErrBadSequence, "RFC 3207 4.2", "STARTTLS under TLS"))
+		return true
 	}
 	s.write(r)
 	s.tlsPrev = s.phase
 	s.phase, s.mode = PhaseTLS, readWait
-	return Event{Kind: EventStartTLS}, true
+	s.emit(EventStartTLS, nil)
+	return true
 }
 
 // refuseTLS takes back the 220 to STARTTLS: for a Checker whose server

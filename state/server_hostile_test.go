@@ -133,3 +133,34 @@ func TestLineDeadline(t *testing.T) {
 	assert.Equal(t, t0.Add(time.Minute+time.Second), rate.LineDeadline(t0, 100, t0.Add(10*time.Second)), "floor before idle")
 	assert.Equal(t, t0.Add(DefaultServerIdle), rate.LineDeadline(t0, 1<<40, t0), "idle before floor")
 }
+
+// TestServerRefusedChunkDeadline: the chunk of a refused BDAT is read and
+// dropped under the data timeouts counted from the BDAT, not from a body
+// that never started: with a rate floor set, a chunk still to come used
+// to time the session out at once (421 4.4.2 with no time passed).
+func TestServerRefusedChunkDeadline(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tm := Timeouts{MinDataRate: 500, RateGrace: 5 * time.Second}
+	for _, tc := range []struct{ name, before string }{
+		{"outside a transaction", ""},
+		{"with no recipient", "MAIL FROM:<a@b.example>\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions, Timeouts: tm})
+			s.Advance(start)
+			feed(t, s, "")
+			feed(t, s, "EHLO x.example\r\n")
+			feed(t, s, tc.before)
+			now := start.Add(time.Minute)
+			s.Advance(now)
+			out := feed(t, s, "BDAT 6 LAST\r\n")
+			assert.Empty(t, out, "the chunk is read before the answer")
+			assert.Equal(t, now.Add(5*time.Second), s.Deadline(), "grace from the BDAT")
+			s.Advance(now.Add(50 * time.Millisecond))
+			assert.NotEqual(t, PhaseClosed, s.Phase())
+			out = feed(t, s, "abcdef")
+			assert.Contains(t, out, "503 ", "refused once its chunk is dropped (RFC 3030 2)")
+			assert.NotEqual(t, PhaseClosed, s.Phase())
+		})
+	}
+}

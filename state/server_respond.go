@@ -75,7 +75,7 @@ func (s *Server) Respond(r reply.Reply) error {
 		if s.cfg.Protocol == ProtocolLMTP && s.lmtpRcp+1 < s.tx.rcpts {
 			// RFC 2033 section 4.2: one reply per accepted recipient.
 			s.lmtpRcp++
-			s.ev = s.messageEvent(s.ev.Size)
+			s.messageEvent(s.ev.Size)
 			s.pending = true
 			return nil
 		}

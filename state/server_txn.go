@@ -9,42 +9,51 @@ import (
 )
 
 // mail checks MAIL beyond its syntax and asks the application.
-func (s *Server) mail(cmd wire.Command) (Event, bool) {
+func (s *Server) mail(cmd *wire.Command) bool {
 	p, err := wire.DecodeMailParams(cmd.Params, s.exts)
 	if err != nil {
-		return s.reject(replyOf(err), err), true
+		s.reject(replyOf(err), err)
+		return true
 	}
 	if m := s.cfg.Limits.MailMax; m > 0 && s.nTx >= m {
 		// RFC 9422 section 4.1: MAILMAX transactions per session.
-		return s.reject(replyTooManyTx, ErrBusy), true
+		s.reject(replyTooManyTx, ErrBusy)
+		return true
 	}
 	if max := s.cfg.MaxMessageSize; max > 0 && p.HasSize && p.Size > uint64(max) {
 		// RFC 1870 section 6.1: a declared size over the fixed maximum.
-		return s.reject(replyTooBig, wire.ErrMessageTooBig), true
+		s.reject(replyTooBig, wire.ErrMessageTooBig)
+		return true
 	}
 	if p.HasHoldFor && time.Duration(p.HoldFor) > s.cfg.FutureReleaseMax/time.Second ||
 		!p.HoldUntil.IsZero() && p.HoldUntil.After(s.now.Add(s.cfg.FutureReleaseMax)) {
 		// RFC 4865 section 3: beyond the advertised maximum.
-		return s.reject(replyHoldTooFar, wire.ErrBadParamValue), true
+		s.reject(replyHoldTooFar, wire.ErrBadParamValue)
+		return true
 	}
-	return Event{Kind: EventMail, Command: cmd, Mail: p}, true
+	s.emit(EventMail, cmd).Mail = p
+	return true
 }
 
 // rcpt checks RCPT beyond its syntax and asks the application.
-func (s *Server) rcpt(cmd wire.Command) (Event, bool) {
+func (s *Server) rcpt(cmd *wire.Command) bool {
 	p, err := wire.DecodeRcptParams(cmd.Params, s.exts)
 	if err != nil {
-		return s.reject(replyOf(err), err), true
+		s.reject(replyOf(err), err)
+		return true
 	}
 	if s.tx.rcpts >= s.cfg.MaxRecipients {
 		// RFC 5321 section 4.5.3.1.10: 452, not 552, for too many.
-		return s.reject(replyTooManyRcp, ErrBusy), true
+		s.reject(replyTooManyRcp, ErrBusy)
+		return true
 	}
 	if m := s.cfg.Limits.RcptDomainMax; m > 0 && len(s.tx.domEnds) >= m && !s.knownDomain(cmd.Path.Domain) {
 		// RFC 9422 section 4.3.
-		return s.reject(replyTooManyDom, ErrBusy), true
+		s.reject(replyTooManyDom, ErrBusy)
+		return true
 	}
-	return Event{Kind: EventRcpt, Command: cmd, Rcpt: p}, true
+	s.emit(EventRcpt, cmd).Rcpt = p
+	return true
 }
 
 // knownDomain reports whether a recipient of the transaction has domain d.
@@ -96,27 +105,27 @@ func (s *Server) startData() {
 
 // readData consumes message content up to CRLF "." CRLF (RFC 5321 section
 // 4.1.1.4), reporting it in EventBody pieces.
-func (s *Server) readData() (ev Event, ok, more bool) {
+func (s *Server) readData() (ok, more bool) {
 	in := s.input()
 	if s.data.Done() {
 		return s.endOfData(s.data.Err(), s.data.Size())
 	}
 	if len(in) == 0 {
 		if s.eof {
-			ev, ok = s.lost()
-			return ev, ok, false
+			return s.lost(), false
 		}
-		return Event{}, false, false
+		return false, false
 	}
 	body, n, _ := s.data.Decode(s.body[:0], in)
 	s.body = body[:0]
 	s.r += n
 	s.dataSize += int64(n)
 	if len(body) > 0 {
-		return Event{Kind: EventBody, Data: body}, true, false
+		s.emit(EventBody, nil).Data = body
+		return true, false
 	}
 	if !s.data.Done() {
-		return Event{}, false, true
+		return false, true
 	}
 	return s.endOfData(s.data.Err(), s.data.Size())
 }
@@ -124,13 +133,13 @@ func (s *Server) readData() (ev Event, ok, more bool) {
 // endOfData ends a message: refused by the machine when err is set (the
 // reply goes once per recipient under LMTP, RFC 2033 section 4.2), else
 // handed to the application.
-func (s *Server) endOfData(err error, size int64) (Event, bool, bool) {
+func (s *Server) endOfData(err error, size int64) (ok, more bool) {
 	if s.tap != nil {
 		s.tap.endData()
 	}
 	if s.cfg.Sync == SyncReject && s.ahead() && !s.pipelining() {
 		s.fail(&Violation{Side: SideClient, Rule: "RFC 2920 3.1", Detail: "commands sent behind the end of data without PIPELINING"}, s.texts.sync)
-		return s.ev, true, false
+		return true, false
 	}
 	if err != nil {
 		r := replyOf(err)
@@ -142,32 +151,35 @@ func (s *Server) endOfData(err error, size int64) (Event, bool, bool) {
 			s.write(r)
 		}
 		s.endTransaction()
-		return Event{Kind: EventRejected, Reply: r, Err: err}, true, false
+		e := s.emit(EventRejected, nil)
+
+		e.Reply, e.Err = r, err
+		return true, false
 	}
 	s.lmtpRcp = 0
 	s.mode = readWait
-	return s.messageEvent(size), true, false
+	s.messageEvent(size)
+	return true, false
 }
 
-// messageEvent is the EventMessage for the recipient lmtpRcp.
-func (s *Server) messageEvent(size int64) Event {
-	ev := Event{Kind: EventMessage, Size: size}
+// messageEvent makes s.ev the EventMessage for the recipient lmtpRcp.
+func (s *Server) messageEvent(size int64) {
+	s.emit(EventMessage, nil).Size = size
 	if s.cfg.Protocol == ProtocolLMTP {
-		ev.Recipient, ev.Mailbox = s.lmtpRcp, s.tx.mailbox(s.lmtpRcp)
+		s.ev.Recipient, s.ev.Mailbox = s.lmtpRcp, s.tx.mailbox(s.lmtpRcp)
 	}
-	return ev
 }
 
 // bdat runs a BDAT command (RFC 3030 section 2). Its chunk is consumed
 // whatever the answer, so that no chunk octet runs as a command.
-func (s *Server) bdat(cmd wire.Command, line []byte, perr error) (Event, bool) {
+func (s *Server) bdat(cmd *wire.Command, line []byte, perr error) bool {
 	if perr != nil {
 		size, ok := chunkSize(line)
 		if !ok {
 			// Without a size the chunk cannot be found: close rather
 			// than read its octets as commands.
 			s.fail(perr, replyBadChunk)
-			return s.ev, true
+			return true
 		}
 		cmd.ChunkSize = size
 	}
@@ -190,26 +202,30 @@ func (s *Server) bdat(cmd wire.Command, line []byte, perr error) (Event, bool) {
 	s.chunk.Start(cmd.ChunkSize, cmd.Last)
 	s.chunkLen = cmd.ChunkSize
 	s.phase, s.mode = PhaseBDAT, readChunk
-	return Event{}, false
+	return false
 }
 
 // skipChunk drops the chunk of a refused BDAT, then sends r.
-func (s *Server) skipChunk(size uint64, r reply.Reply, err error) (Event, bool) {
+func (s *Server) skipChunk(size uint64, r reply.Reply, err error) bool {
 	s.skip, s.after, s.afterErr = size, r, err
+	if !s.tx.bdat {
+		// No chunk of this transaction was accepted: the data timeouts of
+		// the refused chunk run from now (RFC 5321 section 4.5.3.2.5).
+		s.dataStart, s.dataSize = s.now, 0
+	}
 	s.mode = readSkip
-	return Event{}, false
+	return false
 }
 
 // readSkip drops the octets of a refused chunk, then answers it.
-func (s *Server) readSkip() (ev Event, ok, more bool) {
+func (s *Server) readSkip() (ok, more bool) {
 	in := s.input()
 	if s.skip > 0 {
 		if len(in) == 0 {
 			if s.eof {
-				ev, ok = s.lost()
-				return ev, ok, false
+				return s.lost(), false
 			}
-			return Event{}, false, false
+			return false, false
 		}
 		n := len(in)
 		if uint64(n) > s.skip {
@@ -219,32 +235,33 @@ func (s *Server) readSkip() (ev Event, ok, more bool) {
 		s.skip -= uint64(n)
 		s.dataSize += int64(n)
 		if s.skip > 0 {
-			return Event{}, false, false
+			return false, false
 		}
 	}
 	s.mode = readLines
-	return s.reject(s.after, s.afterErr), true, false
+	s.reject(s.after, s.afterErr)
+	return true, false
 }
 
 // readChunk consumes the chunk of an accepted BDAT.
-func (s *Server) readChunk() (ev Event, ok, more bool) {
+func (s *Server) readChunk() (ok, more bool) {
 	in := s.input()
 	if len(in) == 0 && s.chunk.Remaining() > 0 {
 		if s.eof {
-			ev, ok = s.lost()
-			return ev, ok, false
+			return s.lost(), false
 		}
-		return Event{}, false, false
+		return false, false
 	}
 	body, n, done := s.chunk.Decode(s.body[:0], in)
 	s.body = body[:0]
 	s.r += n
 	s.dataSize += int64(n)
 	if len(body) > 0 {
-		return Event{Kind: EventBody, Data: body}, true, false
+		s.emit(EventBody, nil).Data = body
+		return true, false
 	}
 	if !done {
-		return Event{}, false, true
+		return false, true
 	}
 	if err := s.chunk.Err(); err != nil {
 		// RFC 3030 section 2: after a failed chunk the transaction has
@@ -257,11 +274,11 @@ func (s *Server) readChunk() (ev Event, ok, more bool) {
 	}
 	if s.cfg.Sync == SyncReject && s.ahead() && !s.pipelining() {
 		s.fail(&Violation{Side: SideClient, Rule: "RFC 2920 3.1", Detail: "BDAT sent before the reply to the previous chunk without PIPELINING"}, s.texts.sync)
-		return s.ev, true, false
+		return true, false
 	}
 	s.writeChunkOK(s.chunkLen)
 	s.mode = readLines
-	return Event{}, false, true
+	return false, true
 }
 
 // chunkSize reads the chunk-size of a BDAT line whose parameters are
