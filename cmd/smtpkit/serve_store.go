@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,6 +74,11 @@ func (s *storeSession) Data(r io.Reader) error {
 	} else {
 		name, err := server.Maildir{Path: s.st.dir}.Deliver(io.MultiReader(bytes.NewReader(s.traceHeader(id)), cr))
 		if err != nil {
+			var se *server.StorageError
+			if errors.As(err, &se) {
+				// Answered 452 4.3.1; the operator must learn why.
+				s.st.log.Warn("not stored", slog.String("from", s.from), slog.String("client", s.info.RemoteAddr.String()), slog.Any("err", err))
+			}
 			return err
 		}
 		file = filepath.Join(s.st.dir, "new", name)
