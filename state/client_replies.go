@@ -42,7 +42,10 @@ func (c *Client) Next() ClientEvent {
 			return c.badLine(err)
 		}
 		if line == nil {
-			continue // octets of an over-long line, discarded
+			// Past MaxReplyLine octets without CRLF: the reply is
+			// broken whatever follows, so the session ends now rather
+			// than at a timeout while a server sends an endless line.
+			return c.badLine(wire.ErrLineTooLong)
 		}
 		if ev, ok := c.addLine(line); ok {
 			return ev

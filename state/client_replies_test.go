@@ -218,6 +218,7 @@ func TestClientViolations(t *testing.T) {
 		{"malformed code", ClientConfig{}, "MAIL", "25O ok\r\n", "RFC 5321 4.2", wire.ErrSyntax},
 		{"first digit 1", ClientConfig{}, "MAIL", "150 ok\r\n", "RFC 5321 4.2", wire.ErrSyntax},
 		{"line too long", ClientConfig{}, "MAIL", "250 " + strings.Repeat("x", 600) + "\r\n", "RFC 5321 4.5.3.1.5", wire.ErrLineTooLong},
+		{"endless line: no CRLF needed", ClientConfig{}, "MAIL", "250 " + strings.Repeat("x", 600), "RFC 5321 4.5.3.1.5", wire.ErrLineTooLong},
 		{"bare LF", ClientConfig{}, "MAIL", "250 ok\n250 more\r\n", "RFC 5321 2.3.8", wire.ErrBareLF},
 		{"too many lines", ClientConfig{MaxReplyLines: 20}, "MAIL", strings.Repeat("250-a\r\n", 20) + "250 d\r\n", "RFC 5321 4.5.3.1", reply.ErrReplyTooLong},
 		{"2yz to DATA", ClientConfig{}, "DATA", "250 ok\r\n", "RFC 5321 4.3.2", nil},
