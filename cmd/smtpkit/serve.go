@@ -199,7 +199,7 @@ func (o *serveOptions) build(sio *stdio) (*server.Server, tlsmode.Mode, *store, 
 			hostname = "localhost"
 		}
 	}
-	st := &store{hostname: hostname, log: events}
+	st := &store{hostname: hostname, log: events, errs: logs}
 	if !o.discard {
 		if st.dir, err = filepath.Abs(o.maildir); err != nil {
 			return nil, 0, nil, err

@@ -27,7 +27,8 @@ type store struct {
 	hostname string
 	dir      string // the Maildir's root; empty under --discard
 	caFile   string
-	log      *slog.Logger
+	log      *slog.Logger // one line per accepted message (standard output)
+	errs     *slog.Logger // what went wrong (serve's log, standard error)
 	count    atomic.Int64
 }
 
@@ -77,7 +78,7 @@ func (s *storeSession) Data(r io.Reader) error {
 			var se *server.StorageError
 			if errors.As(err, &se) {
 				// Answered 452 4.3.1; the operator must learn why.
-				s.st.log.Warn("not stored", slog.String("from", s.from), slog.String("client", s.info.RemoteAddr.String()), slog.Any("err", err))
+				s.st.errs.Warn("not stored", slog.String("from", s.from), slog.String("client", s.info.RemoteAddr.String()), slog.Any("err", err))
 			}
 			return err
 		}

@@ -168,7 +168,8 @@ func TestParsePrefixes(t *testing.T) {
 // BenchmarkStoreDiscard is serve --discard's handler on one message: under
 // --discard no trace header is made (only the queue ID and the log line).
 func BenchmarkStoreDiscard(b *testing.B) {
-	st := &store{hostname: "bench", log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := &store{hostname: "bench", log: discard, errs: discard}
 	info := &server.ConnInfo{RemoteAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2525}, Hostname: "bench"}
 	sess, err := st.Connect(context.Background(), info)
 	require.NoError(b, err)
