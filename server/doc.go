@@ -24,7 +24,8 @@
 // away or the machine refuses the content, and a Data that returns early
 // has the rest drained (the rest of a message never runs as commands).
 // The reader copies body pieces straight out of the machine: a message of
-// any size takes the connection's 32 KiB read buffer.
+// any size takes one 32 KiB read buffer, borrowed from a pool for each read
+// and given back as soon as the machine has the octets.
 //
 // # Parts
 //
@@ -36,7 +37,12 @@
 //     connection limits.
 //   - conn.go: the per-connection loop: I/O, deadlines, STARTTLS (RFC 3207)
 //     through tlsmode.ServerHandshake, AUTH (RFC 4954) through an
-//     auth.Registry, panic containment.
+//     auth.Registry, panic containment. It takes the machine's events by
+//     pointer (state.Server.NextEvent), so a waiting session's goroutine
+//     keeps a small stack.
+//   - rawread_unix.go: a plain TCP connection waits for its client through
+//     its syscall.RawConn holding no buffer; an idle session costs about
+//     12 KiB (docs/RELIABILITY.md).
 //   - body.go: the streaming message reader and the end-of-data answers,
 //     once per recipient under LMTP (RFC 2033 section 4.2).
 //   - proxy.go: the PROXY protocol header (v1 and v2, parsed by
@@ -46,7 +52,8 @@
 //   - received.go: Received and AppendReceived, the RFC 5321 section 4.4
 //     trace header, with tlsmode.ReceivedProtocol's "with" names.
 //   - maildir.go: Maildir, atomic delivery (tmp, fsync, rename to new,
-//     fsync of the directory).
+//     fsync of the directory); a failure of the storage (a full disk, an
+//     unwritable directory) is a StorageError, answered 452 4.3.1.
 //
 // Shutdown and Close go through the machine (state.Server.Shutdown and
 // Terminate): an idle session gets 421 at once, a transaction in progress

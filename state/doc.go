@@ -30,7 +30,8 @@
 //     STARTTLS leads to a new EHLO, LMTP reports one result per recipient.
 //   - server.go, server_event.go, server_config.go: Server, the sans-I/O
 //     SMTP and LMTP server. Receive takes the client's bytes, Next returns
-//     events (Event, EventKind): decisions (connect, hello, MAIL, RCPT,
+//     events (Event, EventKind; NextEvent the Server's own, without a copy):
+//     decisions (connect, hello, MAIL, RCPT,
 //     DATA, the message, AUTH steps, VRFY, EXPN, HELP, ETRN, XCLIENT,
 //     XFORWARD) that the application answers with Respond or Challenge,
 //     and notices (body pieces, STARTTLS, reset, refusals, close); Output
@@ -38,7 +39,9 @@
 //     Deadline says when the wait ends (RFC 5321 4.5.3.2). ServerConfig
 //     switches each extension, the TLS and AUTH requirements, the limits
 //     (SIZE, recipients, LIMITS, errors) and SyncPolicy, what to do with a
-//     client that does not wait for replies (RFC 2920 3.1).
+//     client that does not wait for replies (RFC 2920 3.1); an HTTP request
+//     line gets one 421 (TolerateHTTP), and Timeouts.MinDataRate bounds a
+//     command line under way as well as a body.
 //   - server_cmd.go: the per-command gate (the legality table, extensions
 //     not offered, line length, 530 for TLS and AUTH) and the commands the
 //     machine answers by itself; server_txn.go: MAIL and RCPT checks, DATA
