@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"errors"
+	"strconv"
 
 	"github.com/smtpkit/smtpkit/reply"
 	"github.com/smtpkit/smtpkit/tlsmode"
@@ -25,6 +26,13 @@ func (s *Server) readLine() (ok, more bool) {
 	s.r += adv
 	if err == nil && line == nil {
 		s.lineDropped += int64(adv)
+		if s.lineDropped > maxOverlongLine {
+			// No client of good faith sends this; one that does so fast
+			// would pass every timeout and rate floor, reading costs
+			// nothing in memory but holds the session (RFC 5321 7.8).
+			s.fail(breach(wire.ErrLineTooLong, "RFC 5321 4.5.3.1.4", "a line of more than "+strconv.Itoa(maxOverlongLine)+" octets"), s.texts.overlong)
+			return true, false
+		}
 		return false, true // part of an over-long line dropped
 	}
 	// The next line begins; its octets so far came at the latest now.
@@ -72,6 +80,11 @@ func httpMethod(line []byte) string {
 	}
 	return ""
 }
+
+// maxOverlongLine is how many octets of one over-long command line or
+// AUTH response the Server reads and drops before it ends the session:
+// 85 times the longest AUTH line a client may send.
+const maxOverlongLine = 1 << 20
 
 // replyOf returns the reply an error of the wire package asks for.
 func replyOf(err error) reply.Reply {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smtpkit/smtpkit/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -163,4 +164,28 @@ func TestServerRefusedChunkDeadline(t *testing.T) {
 			assert.NotEqual(t, PhaseClosed, s.Phase())
 		})
 	}
+}
+
+// TestServerEndlessLine: an over-long line is dropped as it comes, refused
+// with 500 at its CRLF, and a line that runs past maxOverlongLine octets
+// ends the session with 421: a client sending one fast would otherwise
+// hold it whatever the timeouts and the rate floor.
+func TestServerEndlessLine(t *testing.T) {
+	s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+	feed(t, s, "")
+	feed(t, s, "EHLO x.example\r\n")
+	long := strings.Repeat("A", 64<<10)
+	var out string
+	for range (maxOverlongLine - 4096) / len(long) {
+		out += feed(t, s, long)
+	}
+	assert.Empty(t, out, "nothing to say before the CRLF")
+	assert.Contains(t, feed(t, s, "\r\n"), "500 5.5.2", "refused at its end (RFC 5321 4.5.3.1.4)")
+	assert.NotEqual(t, PhaseClosed, s.Phase())
+	for i := 0; i <= maxOverlongLine/len(long) && s.Phase() != PhaseClosed; i++ {
+		out = feed(t, s, long)
+	}
+	assert.Equal(t, PhaseClosed, s.Phase(), "a line past maxOverlongLine ends the session")
+	assert.Contains(t, out, "421 4.7.0 localhost Line too long")
+	assert.ErrorIs(t, s.Next().Err, wire.ErrLineTooLong)
 }

@@ -21,6 +21,7 @@ type serverTexts struct {
 	authFails reply.Reply // 421 4.7.0 after too many AUTH failures
 	sync      reply.Reply // 421 4.5.0 to a client that does not wait
 	http      reply.Reply // 421 4.7.0 to an HTTP request
+	overlong  reply.Reply // 421 4.7.0 past maxOverlongLine octets of one line
 	help      string      // the default HELP text
 }
 
@@ -53,6 +54,7 @@ func newServerTexts(c ServerConfig) serverTexts {
 		errors:    reply.Reply{Code: reply.CodeServiceNotAvailable, Enhanced: reply.E(4, 7, 0), Text: host + " Too many errors, closing transmission channel"},
 		authFails: reply.Reply{Code: reply.CodeServiceNotAvailable, Enhanced: reply.E(4, 7, 0), Text: host + " Too many authentication failures, closing transmission channel"},
 		sync:      reply.Reply{Code: reply.CodeServiceNotAvailable, Enhanced: reply.E(4, 5, 0), Text: host + " Commands sent before their replies (RFC 2920 3.1), closing transmission channel"},
+		overlong:  reply.Reply{Code: reply.CodeServiceNotAvailable, Enhanced: reply.E(4, 7, 0), Text: host + " Line too long, closing transmission channel"},
 		http:      reply.Reply{Code: reply.CodeServiceNotAvailable, Enhanced: reply.E(4, 7, 0), Text: host + " This is an SMTP server, not HTTP; closing transmission channel"},
 	}
 }
