@@ -82,6 +82,7 @@ type Server struct {
 	nTx       int
 	nErrors   int
 	nAuthFail int
+	nJunk     int // commands that moved no mail since the last accepted message
 
 	tx      transaction
 	lmtpRcp int // the recipient the pending LMTP EventMessage is for

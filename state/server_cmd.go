@@ -110,6 +110,27 @@ func (s *Server) reject(r reply.Reply, err error) {
 	e.Reply, e.Err = r, err
 }
 
+// junk counts a command that moves no mail. Past MaxJunk of them since the
+// last accepted message each counts as an error, and at MaxErrors the
+// session ends with 421 (it reports that, and the command is not run).
+func (s *Server) junk(verb wire.Verb) bool {
+	switch verb {
+	case wire.VerbNOOP, wire.VerbRSET, wire.VerbVRFY, wire.VerbEXPN, wire.VerbHELP, wire.VerbETRN:
+	default:
+		return false
+	}
+	s.nJunk++
+	if s.cfg.MaxJunk < 0 || s.nJunk <= s.cfg.MaxJunk {
+		return false
+	}
+	s.nErrors++
+	if s.nErrors < s.cfg.MaxErrors {
+		return false
+	}
+	s.fail(breach(ErrBusy, "RFC 5321 7.8", "more than "+strconv.Itoa(s.cfg.MaxJunk)+" commands that moved no mail"), s.texts.errors)
+	return true
+}
+
 // lineVerb returns the verb at the start of a command line.
 func lineVerb(line []byte) wire.Verb {
 	if i := bytes.IndexByte(line, ' '); i >= 0 {
@@ -150,6 +171,9 @@ func (s *Server) command(line []byte) bool {
 		}
 	}
 	s.early = false
+	if s.junk(verb) {
+		return true
+	}
 	if verb != wire.VerbBDAT {
 		if r, err, bad := s.gate(verb, line); bad {
 			s.reject(r, err)

@@ -21,6 +21,11 @@ const (
 	// DefaultMaxAuthFailures is how many failed AUTH exchanges a session may
 	// have when ServerConfig.MaxAuthFailures is 0.
 	DefaultMaxAuthFailures = 3
+	// DefaultMaxJunk is how many commands that move no mail (NOOP, RSET,
+	// VRFY, EXPN, HELP, ETRN) a client may send since its last accepted
+	// message before each one counts toward MaxErrors, when
+	// ServerConfig.MaxJunk is 0: Postfix's smtpd_junk_command_limit.
+	DefaultMaxJunk = 100
 )
 
 // SyncPolicy says what a Server does with a client that sends commands
@@ -103,6 +108,12 @@ type ServerConfig struct {
 	// MaxAuthFailures is how many failed AUTH exchanges end the session
 	// with 421 4.7.0 (0: DefaultMaxAuthFailures).
 	MaxAuthFailures int
+	// MaxJunk is how many NOOP, RSET, VRFY, EXPN, HELP and ETRN commands a
+	// client may send since its last accepted message; each one past it is
+	// still answered but counts toward MaxErrors, so a client that only
+	// keeps the session alive is closed (RFC 5321 section 7.8). 0 means
+	// DefaultMaxJunk, a negative value no limit.
+	MaxJunk int
 	// BareLines says what a bare CR or LF in a command line means; the
 	// zero value rejects the line (RFC 5321 section 2.3.8).
 	BareLines wire.BarePolicy
@@ -214,6 +225,9 @@ func (c ServerConfig) check() (ServerConfig, error) {
 	}
 	if c.MaxAuthFailures == 0 {
 		c.MaxAuthFailures = DefaultMaxAuthFailures
+	}
+	if c.MaxJunk == 0 {
+		c.MaxJunk = DefaultMaxJunk
 	}
 	return c, nil
 }

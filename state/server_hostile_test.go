@@ -189,3 +189,49 @@ func TestServerEndlessLine(t *testing.T) {
 	assert.Contains(t, out, "421 4.7.0 localhost Line too long")
 	assert.ErrorIs(t, s.Next().Err, wire.ErrLineTooLong)
 }
+
+// TestServerJunkLimit: commands that move no mail are free up to MaxJunk
+// since the last accepted message; past it each counts toward MaxErrors,
+// so a client that only keeps the session alive is closed.
+func TestServerJunkLimit(t *testing.T) {
+	noops := func(s *Server, n int) string {
+		var out strings.Builder
+		for range n {
+			out.WriteString(feed(t, s, "NOOP\r\n"))
+			if s.Phase() == PhaseClosed {
+				break
+			}
+		}
+		return out.String()
+	}
+	s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+	feed(t, s, "")
+	feed(t, s, "EHLO x.example\r\n")
+	assert.Equal(t, DefaultMaxJunk, strings.Count(noops(s, DefaultMaxJunk), "250 "))
+	// The 101st to the 109th are answered and counted; the 110th is the
+	// 10th error.
+	out := noops(s, DefaultMaxErrors)
+	assert.Equal(t, DefaultMaxErrors-1, strings.Count(out, "250 "), "%q", out)
+	assert.Contains(t, out, "421 4.7.0 localhost Too many errors")
+	assert.Equal(t, PhaseClosed, s.Phase())
+	assert.ErrorIs(t, s.Next().Err, ErrBusy)
+
+	t.Run("an accepted message starts the count again", func(t *testing.T) {
+		s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+		feed(t, s, "")
+		feed(t, s, "EHLO x.example\r\n")
+		noops(s, DefaultMaxJunk)
+		feed(t, s, "MAIL FROM:<a@b.example>\r\n")
+		feed(t, s, "RCPT TO:<c@d.example>\r\n")
+		feed(t, s, "DATA\r\n")
+		assert.Contains(t, feed(t, s, "hi\r\n.\r\n"), "250 ")
+		assert.Equal(t, DefaultMaxJunk, strings.Count(noops(s, DefaultMaxJunk), "250 "))
+		assert.NotEqual(t, PhaseClosed, s.Phase())
+	})
+	t.Run("no limit", func(t *testing.T) {
+		s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions, MaxJunk: -1})
+		feed(t, s, "")
+		noops(s, 3*DefaultMaxJunk)
+		assert.NotEqual(t, PhaseClosed, s.Phase())
+	})
+}

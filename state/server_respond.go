@@ -80,6 +80,9 @@ func (s *Server) Respond(r reply.Reply) error {
 			return nil
 		}
 		s.nTx++
+		if positive {
+			s.nJunk = 0 // mail moved: the client is not only stalling
+		}
 		s.endTransaction()
 	case EventAuth, EventAuthResponse:
 		s.finishAuth(r)

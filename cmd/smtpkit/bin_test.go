@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"go/build"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -17,42 +14,17 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/smtpkit/smtpkit/internal/servetest"
 )
 
 // binPath is the smtpkit binary TestMain builds: the tests named
 // TestBinary... run it as a user would, as a separate process.
 var binPath string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "smtpkit-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binPath = filepath.Join(dir, "smtpkit")
-	build := exec.Command(goTool(), "build", "-o", binPath, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building smtpkit: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// goTool finds the go command of the toolchain that runs these tests.
-func goTool() string {
-	if p := filepath.Join(build.Default.GOROOT, "bin", "go"); isFile(p) {
-		return p
-	}
-	return "go"
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
+// TestMain builds the smtpkit binary (./cmd/smtpkit, this package) into
+// a temporary directory, runs the tests and removes it.
+func TestMain(m *testing.M) { os.Exit(servetest.Main(m, &binPath)) }
 
 // binEnv is the environment of a binary under test: PATH and HOME from
 // ours, nothing SMTP_* leaks in, and the test's own variables.

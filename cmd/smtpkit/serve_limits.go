@@ -26,6 +26,7 @@ const (
 type serveLimits struct {
 	maxConns, maxConnsPerIP int
 	maxErrors, maxAuthFails int
+	maxJunk                 int
 	minDataRate             int64
 	rateGrace, idle         time.Duration
 	pipelining              string
@@ -36,6 +37,7 @@ type serveLimits struct {
 func defaultServeLimits() serveLimits {
 	return serveLimits{
 		maxErrors: state.DefaultMaxErrors, maxAuthFails: state.DefaultMaxAuthFailures,
+		maxJunk:     state.DefaultMaxJunk,
 		minDataRate: defaultMinDataRate, rateGrace: defaultRateGrace,
 		idle: state.DefaultServerIdle, pipelining: "strict",
 	}
@@ -47,6 +49,7 @@ func (l *serveLimits) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.maxConnsPerIP, "max-connections-per-ip", 0, "most concurrent connections from one client address (`N`); 0: no bound")
 	fs.IntVar(&l.maxErrors, "max-errors", d.maxErrors, "refused commands before 421 and close (`N`, RFC 5321 section 7.8)")
 	fs.IntVar(&l.maxAuthFails, "max-auth-failures", d.maxAuthFails, "failed AUTH exchanges before 421 4.7.0 and close (`N`)")
+	fs.IntVar(&l.maxJunk, "max-junk", d.maxJunk, "NOOP, RSET, VRFY, EXPN, HELP and ETRN commands allowed since the last accepted message before each counts as an error (`N`); -1: no limit")
 	fs.Int64Var(&l.minDataRate, "min-data-rate", d.minDataRate, "lowest average `octets/s` of a command line or message once --rate-grace has passed; 0: no floor")
 	fs.DurationVar(&l.rateGrace, "rate-grace", d.rateGrace, "how long a command line or message may take before --min-data-rate applies")
 	fs.DurationVar(&l.idle, "idle-timeout", d.idle, "how long to wait for the next command (RFC 5321 section 4.5.3.2.7 asks for 5m at least)")
@@ -60,6 +63,8 @@ func (l *serveLimits) apply(srv *server.Server) error {
 		return usagef("--max-connections and --max-connections-per-ip must not be negative")
 	case l.maxErrors < 1 || l.maxAuthFails < 1:
 		return usagef("--max-errors and --max-auth-failures must be at least 1")
+	case l.maxJunk < -1 || l.maxJunk == 0:
+		return usagef("--max-junk must be at least 1, or -1 for no limit")
 	case l.minDataRate < 0 || l.rateGrace < 0 || l.idle < 0:
 		return usagef("--min-data-rate, --rate-grace and --idle-timeout must not be negative")
 	}
@@ -82,6 +87,7 @@ func (l *serveLimits) apply(srv *server.Server) error {
 			prev(c)
 		}
 		c.Sync = sync
+		c.MaxJunk = l.maxJunk
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smtpkit/smtpkit/internal/peers"
+	"github.com/smtpkit/smtpkit/internal/servetest"
 )
 
 // smtpkitBin is the binary TestMain builds from the module root.
@@ -32,27 +33,9 @@ var smtpkitBin string
 // Clients connect from 127.0.0.1.
 const proxySource = "127.0.0.2"
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "smtpkit-haproxy-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	smtpkitBin = filepath.Join(dir, "smtpkit")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	build := exec.CommandContext(ctx, "go", "build", "-o", smtpkitBin, "./cmd/smtpkit")
-	build.Dir = "../.."
-	out, err := build.CombinedOutput()
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building smtpkit: %v\n%s", err, out)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain builds cmd/smtpkit into a temporary directory, runs the tests
+// and removes it.
+func TestMain(m *testing.M) { os.Exit(servetest.Main(m, &smtpkitBin)) }
 
 // proc is a process started by a test, stopped in t.Cleanup.
 type proc struct {

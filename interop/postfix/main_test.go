@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/smtpkit/smtpkit/internal/peers"
+	"github.com/smtpkit/smtpkit/internal/servetest"
 )
 
 // smtpkitBin is the "smtpkit" command TestMain builds.
@@ -33,25 +33,7 @@ var smtpkitBin string
 
 // TestMain builds cmd/smtpkit into a temporary directory, runs the tests
 // and removes it.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "smtpkit-interop-postfix-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	smtpkitBin = filepath.Join(dir, "smtpkit")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", smtpkitBin, "github.com/smtpkit/smtpkit/cmd/smtpkit").CombinedOutput()
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./cmd/smtpkit: %v\n%s", err, out)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(servetest.Main(m, &smtpkitBin)) }
 
 // outEnv names the directory of postfix.jsonl.
 const outEnv = "SMTPKIT_INTEROP_OUT"
@@ -132,24 +114,8 @@ func installedVersion() string {
 	return version
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a buffer safe for concurrent writes and reads.
+type syncBuffer = servetest.Buffer
 
 // serve is a running "smtpkit serve".
 type serve struct {

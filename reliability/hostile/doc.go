@@ -25,11 +25,14 @@
 //     --pipelining strict/allow; replies and the Maildir checked.
 //   - starttls_test.go: commands behind STARTTLS (server side).
 //   - overlong_test.go: command, EHLO, path, local part, domain, AUTH,
-//     SASL, BDAT and DATA lines too long; an endless line and serve's RSS;
+//     SASL, BDAT and DATA lines too long; an endless line (421 past
+//     1 MiB) and serve's RSS;
 //     a refused BDAT chunk that must be consumed (RFC 3030 section 4.2).
 //   - authflood_test.go: failed AUTH up to --max-auth-failures, many
 //     flooding connections, no credentials in the --trace log.
 //   - http_test.go: HTTP requests on the SMTP port: a single 421, close.
+//   - junk_test.go: NOOP, RSET and HELP only: closed past --max-junk; a
+//     client that delivers between them never is.
 //   - garbage_test.go: seeded random binary lines and streams, NUL and
 //     8-bit octets in commands and content, the error limit.
 //   - proxy_test.go: PROXY v1/v2 headers from an untrusted and a trusted
