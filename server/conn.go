@@ -177,7 +177,8 @@ func (c *conn) prepare() bool {
 		if h.HasAddrs() {
 			c.info.RemoteAddr = net.TCPAddrFromAddrPort(h.Src)
 			c.info.LocalAddr = net.TCPAddrFromAddrPort(h.Dst)
-			c.ip = h.Src.Addr().Unmap()
+			perIP := c.srv.readdress(c, h.Src.Addr().Unmap())
+			c.within = c.within && perIP
 		}
 	}
 	if c.implicit {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,4 +129,42 @@ func FuzzParseProxyFrom(f *testing.F) {
 		require.Equal(t, h2.Src, h.Src)
 		require.Equal(t, h2.Command, h.Command)
 	})
+}
+
+// TestProxyPerIPLimit: behind a trusted proxy, MaxConnectionsPerIP counts
+// the client's address from the PROXY header, not the proxy's, and a
+// connection that ends gives its count back under that address.
+func TestProxyPerIPLimit(t *testing.T) {
+	header := func(src string) string {
+		h := wire.ProxyHeader{Command: wire.ProxyCommandProxy, Network: wire.ProxyNetTCP4,
+			Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort("198.51.100.1:25")}
+		b, err := wire.AppendProxyV2(nil, h)
+		require.NoError(t, err)
+		return string(b)
+	}
+	srv := &Server{Handler: &recorder{}, MaxConnectionsPerIP: 1,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	addr := start(t, srv)
+	// Two clients through the one proxy address: both served.
+	a := dial(t, addr)
+	a.raw(header("203.0.113.7:40000"))
+	a.expect("220")
+	b := dial(t, addr)
+	b.raw(header("203.0.113.8:40000"))
+	b.expect("220")
+	// A second connection of the first client: over its limit.
+	c := dial(t, addr)
+	c.raw(header("203.0.113.7:40001"))
+	c.expect("421")
+	a.send("QUIT\n")
+	a.expect("221")
+	// Its count was given back under its own address.
+	require.Eventually(t, func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return srv.perIP[netip.MustParseAddr("203.0.113.7")] == 0
+	}, 5*time.Second, 10*time.Millisecond)
+	d := dial(t, addr)
+	d.raw(header("203.0.113.7:40002"))
+	d.expect("220")
 }

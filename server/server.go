@@ -277,7 +277,9 @@ func (s *Server) track(l net.Listener, add bool) bool {
 }
 
 // register records a new connection and reports whether it is within
-// MaxConnections and MaxConnectionsPerIP.
+// MaxConnections and MaxConnectionsPerIP. A connection from a trusted
+// proxy is held to the per-address limit under its client's address, once
+// its PROXY header has said it (readdress).
 func (s *Server) register(c *conn) (within bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -289,8 +291,23 @@ func (s *Server) register(c *conn) (within bool) {
 	s.wg.Add(1)
 	s.perIP[c.ip]++
 	within = (s.MaxConnections <= 0 || len(s.conns) <= s.MaxConnections) &&
-		(s.MaxConnectionsPerIP <= 0 || !c.ip.IsValid() || s.perIP[c.ip] <= s.MaxConnectionsPerIP)
+		(s.MaxConnectionsPerIP <= 0 || !c.ip.IsValid() || s.trusted(c.ip) || s.perIP[c.ip] <= s.MaxConnectionsPerIP)
 	return within
+}
+
+// readdress moves c from the address it was registered under to ip, the
+// client's address from a PROXY header, and says whether it is within
+// MaxConnectionsPerIP there: behind a proxy the limit is the client's, and
+// unregister must find the count it entered.
+func (s *Server) readdress(c *conn, ip netip.Addr) (within bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
+	}
+	c.ip = ip
+	s.perIP[ip]++
+	return s.MaxConnectionsPerIP <= 0 || !ip.IsValid() || s.perIP[ip] <= s.MaxConnectionsPerIP
 }
 
 // unregister forgets a connection.
