@@ -50,6 +50,9 @@ type conn struct {
 	info ConnInfo
 	sess Session
 	raw  *rawReader // reads a plain TCP connection without holding a buffer
+	// small is where a TLS session reads commands: it waits inside
+	// tls.Conn.Read, which cannot wait without the buffer it was given.
+	small []byte
 	eof  bool
 	held *state.Event // an event a message reader took and the loop owes
 
@@ -201,6 +204,9 @@ func (c *conn) handshake() bool {
 		return false
 	}
 	c.nc, c.raw = tc, nil
+	if c.small == nil {
+		c.small = make([]byte, smallRead)
+	}
 	c.info.TLS = &facts
 	c.trace.note("TLS")
 	return true
@@ -300,12 +306,14 @@ func (c *conn) fill() {
 	if c.interrupted() {
 		return
 	}
-	buf, n, err := c.read()
-	if n > 0 {
+	buf, in, err := c.read()
+	if len(in) > 0 {
 		c.sm.Advance(time.Now())
-		c.trace.client(buf[:n], c.sm.Phase())
-		rerr := c.sm.Receive(buf[:n])
-		readBufs.Put(buf)
+		c.trace.client(in, c.sm.Phase())
+		rerr := c.sm.Receive(in)
+		if buf != nil {
+			readBufs.Put(buf)
+		}
 		if rerr != nil {
 			c.log.Debug("server: Receive", slog.Any("err", rerr))
 		}
@@ -329,14 +337,32 @@ func (c *conn) fill() {
 	}
 }
 
-// read reads once into a buffer of readBufs, which the caller puts back.
-func (c *conn) read() (*[readSize]byte, int, error) {
+// smallRead is the size of a TLS session's command buffer: a pipelined
+// group of commands, and far less than the 32 KiB a message is read with.
+const smallRead = 2 << 10
+
+// read reads once and returns the octets, and the buffer of readBufs that
+// holds them when there is one (the caller puts it back). A plain TCP
+// connection waits holding no buffer (rawReader); a TLS session reads
+// commands into its small buffer, and message content into one of
+// readBufs.
+func (c *conn) read() (*[readSize]byte, []byte, error) {
 	if c.raw != nil {
-		return c.raw.read()
+		b, n, err := c.raw.read()
+		if b == nil {
+			return nil, nil, err
+		}
+		return b, b[:n], err
+	}
+	if c.small != nil {
+		if p := c.sm.Phase(); p != state.PhaseData && p != state.PhaseBDAT {
+			n, err := c.nc.Read(c.small)
+			return nil, c.small[:n], err
+		}
 	}
 	b := readBufs.Get().(*[readSize]byte)
 	n, err := c.nc.Read(b[:])
-	return b, n, err
+	return b, b[:n], err
 }
 
 // flush writes what the machine has to send.
