@@ -60,7 +60,8 @@
 // `go test ./fuzz -run Seeds -update` rewrites them. Other files there are
 // crashers found by fuzzing, kept as regression inputs.
 //
-// `bash fuzz/run.sh [duration]` runs every fuzz target of the module in
-// turn (default 1m each) and prints a table of executions and results;
-// .ci/run runs each for 10 s.
+// `bash fuzz/run.sh [duration]` runs every fuzz target of the module
+// (default 1m each; FUZZ_JOBS=n runs n at once) and prints a table of
+// executions and results; .ci/run runs each for 10 s, and the long form
+// of docs/RELIABILITY.md (`bash reliability/run.sh fuzz`) 10 minutes.
 package fuzz
