@@ -41,8 +41,9 @@
 //     pointer (state.Server.NextEvent), so a waiting session's goroutine
 //     keeps a small stack.
 //   - rawread_unix.go: a plain TCP connection waits for its client through
-//     its syscall.RawConn holding no buffer; an idle session costs about
-//     12 KiB (docs/RELIABILITY.md).
+//     its syscall.RawConn holding no buffer; an idle session costs 13 to
+//     14 KiB (docs/RELIABILITY.md). A TLS session reads commands into a
+//     2 KiB buffer of its own.
 //   - body.go: the streaming message reader and the end-of-data answers,
 //     once per recipient under LMTP (RFC 2033 section 4.2).
 //   - proxy.go: the PROXY protocol header (v1 and v2, parsed by
