@@ -53,8 +53,8 @@ type conn struct {
 	// small is where a TLS session reads commands: it waits inside
 	// tls.Conn.Read, which cannot wait without the buffer it was given.
 	small []byte
-	eof  bool
-	held *state.Event // an event a message reader took and the loop owes
+	eof   bool
+	held  *state.Event // an event a message reader took and the loop owes
 
 	body    bodyReader
 	txOpen  bool    // a Session transaction is open (Mail accepted)
