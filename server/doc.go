@@ -40,6 +40,8 @@
 //     auth.Registry, panic containment. It takes the machine's events by
 //     pointer (state.Server.NextEvent), so a waiting session's goroutine
 //     keeps a small stack.
+//   - conn_auth.go: the AUTH exchange (RFC 4954) of a connection through
+//     the Server's auth.Registry, and what the mechanisms learn of it.
 //   - rawread_unix.go: a plain TCP connection waits for its client through
 //     its syscall.RawConn holding no buffer; an idle session costs 13 to
 //     14 KiB (docs/RELIABILITY.md). A TLS session reads commands into a
