@@ -186,5 +186,10 @@ func TestClientToPostfix(t *testing.T) {
 	waitDelivered(t, pf, m[1], to[0])
 	log := waitDelivered(t, pf, m[1], to[1])
 	assert.Regexp(t, regexp.QuoteMeta(m[1]+": from=<"+from+">")+`.*nrcpt=2`, log)
-	assert.Regexp(t, regexp.QuoteMeta(m[1]+": sender delivery status notification: "), log, "NOTIFY=SUCCESS")
+	// The bounce daemon logs the success notification after the deliveries:
+	// wait for it rather than read the log once.
+	dsn := regexp.MustCompile(regexp.QuoteMeta(m[1] + ": sender delivery status notification: "))
+	if !waitFor(15*time.Second, func() bool { return dsn.MatchString(pf.Log()) }) {
+		t.Errorf("NOTIFY=SUCCESS: Postfix did not log %s within 15s", dsn)
+	}
 }
