@@ -158,6 +158,21 @@ func (s *Serve) Stdout() string { return s.stdout.String() }
 // one per message it acknowledged with 250.
 func (s *Serve) Accepted() int { return strings.Count(s.Stdout(), " msg=accepted ") }
 
+// WaitAccepted waits up to timeout for n "accepted" lines and returns the
+// count then. serve writes the line before it answers 250, but the test
+// reads serve's standard output through a pipe, so the line can arrive
+// after the reply and after the connection closed.
+func (s *Serve) WaitAccepted(n int, timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for {
+		got := s.Accepted()
+		if got >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Stored lists the files in the Maildir's new/ and tmp/.
 func (s *Serve) Stored(t testing.TB) (newFiles, tmpFiles []string) {
 	t.Helper()

@@ -298,7 +298,7 @@ func TestCuts(t *testing.T) {
 		storedAfter++
 	}
 	require.Empty(t, listDir(t, tmpDir), "tmp/ after the after-end cuts")
-	require.Equal(t, storedAfter, s.Accepted(), "accepted lines vs stored after-end messages")
+	require.Equal(t, storedAfter, s.WaitAccepted(storedAfter, 5*time.Second), "accepted lines vs stored after-end messages")
 
 	// serve still delivers: a whole message by DATA and one by BDAT, each
 	// stored once and byte-exact after the trace header.
@@ -322,7 +322,7 @@ func TestCuts(t *testing.T) {
 	for m, n := range final {
 		require.Equal(t, 1, n, "final message stored %d times: %.80q", n, m)
 	}
-	require.Equal(t, storedAfter+2, s.Accepted())
+	require.Equal(t, storedAfter+2, s.WaitAccepted(storedAfter+2, 5*time.Second))
 	require.Empty(t, listDir(t, tmpDir))
 	select {
 	case <-s.Done():

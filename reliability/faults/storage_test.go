@@ -158,7 +158,7 @@ func TestDiskFull(t *testing.T) {
 		full = i
 	}
 	require.GreaterOrEqual(t, full, 1, "the disk filled up after some messages (512 KiB / 48 KiB)")
-	require.Equal(t, len(ok), s.Accepted(), "accepted lines = messages that got 250")
+	require.Equal(t, len(ok), s.WaitAccepted(len(ok), 5*time.Second), "accepted lines = messages that got 250")
 	require.Contains(t, s.Stdout(), "from="+sender(0)+" ", "the accepted line names the sender (else require452's check proves nothing)")
 	storedOnce(t, maildir, ok)
 
@@ -176,7 +176,7 @@ func TestDiskFull(t *testing.T) {
 	r := send(t, s.Addr, full, again)
 	require.Equal(t, 250, r.code, "after freeing space: %v", r.err)
 	storedOnce(t, maildir, []string{again})
-	require.Equal(t, len(ok)+1, s.Accepted())
+	require.Equal(t, len(ok)+1, s.WaitAccepted(len(ok)+1, 5*time.Second))
 	if !t.Failed() {
 		t.Logf("RESULT disk full: %s tmpfs Maildir took %d messages of 48 KiB, the next got 452 4.3.1 (and again by DATA and BDAT) with nothing stored, "+
 			"logged or left in tmp/; after freeing space serve delivered it once", size, len(ok))
