@@ -202,8 +202,8 @@ func parseNotify(v []byte) (NotifyFlags, int, string) {
 // a message to a UTF-8 recipient with ORCPT=rfc822;<the address as xtext>
 // rather than the utf-8 type, and refusing it would bounce every such
 // message. The ORCPT is only carried into DSNs (RFC 3461 section 4.2), so
-// accepting it changes no delivery; AppendRcptParams still writes only the
-// strict form.
+// accepting it changes no delivery. AppendRcptParams writes it too, so a
+// relay passes on what it received, and Needs asks for SMTPUTF8 for it.
 func parseORCPT(v []byte, utf8 bool) (ORCPT, int, string, string) {
 	semi := bytes.IndexByte(v, ';')
 	if semi < 0 {
@@ -249,8 +249,8 @@ func checkORCPT(o ORCPT, utf8 bool) (int, string, string) {
 			}
 			i = next
 		}
-		if high >= 0 && !validUTF8(dec[:n]) {
-			return base + high, "ORCPT must decode to printable US-ASCII or, under SMTPUTF8, UTF-8", "RFC 6531 3.3"
+		if high >= 0 && !printableUTF8(dec[:n]) {
+			return base + high, "ORCPT must decode to printable US-ASCII or, under SMTPUTF8, printable UTF-8", "RFC 6531 3.3"
 		}
 	case equalFold(o.AddrType, "utf-8"):
 		if _, bad, reason, _ := scanUTF8Addr(nil, o.Addr, false); bad >= 0 {
@@ -292,11 +292,8 @@ func (r RcptParams) Needs() ExtSet {
 	if r.Notify != 0 || r.ORCPT.AddrType != nil {
 		s = s.With(ExtDSN)
 	}
-	for _, c := range r.ORCPT.Addr {
-		if c >= 0x80 {
-			s = s.With(ExtSMTPUTF8)
-			break
-		}
+	if highORCPT(r.ORCPT) {
+		s = s.With(ExtSMTPUTF8)
 	}
 	if !r.RRVS.Time.IsZero() {
 		s = s.With(ExtRRVS)
@@ -330,7 +327,7 @@ func AppendRcptParams(dst []byte, r RcptParams) ([]byte, error) {
 		if n := len(r.ORCPT.AddrType) + 1 + len(r.ORCPT.Addr); n > maxORCPT {
 			return dst, errAt("ORCPT", maxORCPT, "RFC 3461 4.2", "ORCPT longer than 500 characters", ErrTooLong)
 		}
-		if bad, reason, rule := checkORCPT(r.ORCPT, false); bad >= 0 {
+		if bad, reason, rule := checkORCPT(r.ORCPT, true); bad >= 0 {
 			return dst, errAt("ORCPT", bad, rule, reason, ErrBadParamValue)
 		}
 		out = append(out, " ORCPT="...)
@@ -522,5 +519,37 @@ func appendPad(dst []byte, v, width int) []byte {
 	return append(dst, buf[i:]...)
 }
 
-// validUTF8 reports whether p is well-formed UTF-8 (RFC 3629 section 4).
-func validUTF8(p []byte) bool { return utf8.Valid(p) }
+// printableUTF8 reports whether p is valid UTF-8 without control
+// characters: no C0, DEL or C1 (U+0080 to U+009F), which are as unprintable
+// in an address as the C0 ones RFC 3461 section 4.2 excludes.
+func printableUTF8(p []byte) bool {
+	for len(p) > 0 {
+		r, size := utf8.DecodeRune(p)
+		if r == utf8.RuneError && size <= 1 || r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f {
+			return false
+		}
+		p = p[size:]
+	}
+	return true
+}
+
+// highORCPT reports an ORCPT that needs SMTPUTF8 (RFC 6533 section 3): raw
+// UTF-8 (utf-8-addr-unitext), or an rfc822 address whose xtext decodes to
+// UTF-8, which only a server offering SMTPUTF8 accepts (parseORCPT).
+func highORCPT(o ORCPT) bool {
+	for _, c := range o.Addr {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	if !equalFold(o.AddrType, "rfc822") {
+		return false
+	}
+	// Not xtextAt: Needs may be asked about parameters not yet checked.
+	for i := 0; i+2 < len(o.Addr); i++ {
+		if o.Addr[i] == '+' && hexVal(o.Addr[i+1]) >= 8 {
+			return true
+		}
+	}
+	return false
+}

@@ -60,6 +60,8 @@ func TestDecodeRcptParams(t *testing.T) {
 		{name: "ORCPT rfc822 UTF-8 without SMTPUTF8", text: "ORCPT=rfc822;b+C3+B8b@example.net", enabled: noUTF8,
 			wantErr: ErrBadParamValue, errOff: 14},
 		{name: "ORCPT rfc822 bad UTF-8", text: "ORCPT=rfc822;b+C3b@example.net", wantErr: ErrBadParamValue, errOff: 14},
+		{name: "ORCPT rfc822 decoding to a C1 control", text: "ORCPT=rfc822;+C2+80", wantErr: ErrBadParamValue, errOff: 13},
+		{name: "ORCPT rfc822 decoding to DEL", text: "ORCPT=rfc822;a+7F", wantErr: ErrBadParamValue, errOff: 14},
 		{name: "ORCPT x400 8-bit", text: "ORCPT=x400;/C+C3+B8/", wantErr: ErrBadParamValue, errOff: 13},
 		{name: "ORCPT rfc822 control", text: "ORCPT=rfc822;a+01b", wantErr: ErrBadParamValue, errOff: 14},
 		{name: "ORCPT missing semicolon", text: "ORCPT=rfc822", wantErr: ErrBadParamValue, errOff: 12},
@@ -113,6 +115,26 @@ func richRcpt() RcptParams {
 		RRVS:   RRVS{Time: time.Date(2014, 4, 3, 23, 1, 0, 0, time.UTC), Mode: 'R'},
 		ConNeg: true,
 	}
+}
+
+// TestRcptParamsUTF8ORCPT: an rfc822 ORCPT whose xtext decodes to UTF-8,
+// as Postfix relays it, is written as read, so a relay passes it on, and
+// needs SMTPUTF8, as only such a server accepts it.
+func TestRcptParamsUTF8ORCPT(t *testing.T) {
+	r := RcptParams{ORCPT: ORCPT{AddrType: b("rfc822"), Addr: b("b+C3+B8b@example.net")}}
+	out, err := AppendRcptParams(nil, r)
+	require.NoError(t, err)
+	assert.Equal(t, " ORCPT=rfc822;b+C3+B8b@example.net", string(out))
+	assert.True(t, r.Needs().Has(ExtSMTPUTF8))
+	assert.True(t, r.Needs().Has(ExtDSN))
+	ascii := RcptParams{ORCPT: ORCPT{AddrType: b("rfc822"), Addr: b("b+2Bb@example.net")}}
+	assert.False(t, ascii.Needs().Has(ExtSMTPUTF8))
+	broken := RcptParams{ORCPT: ORCPT{AddrType: b("rfc822"), Addr: b("a+C")}}
+	assert.False(t, broken.Needs().Has(ExtSMTPUTF8), "no panic on an unchecked value")
+	_, err = AppendRcptParams(nil, broken)
+	assert.ErrorIs(t, err, ErrBadParamValue)
+	_, err = AppendRcptParams(nil, RcptParams{ORCPT: ORCPT{AddrType: b("rfc822"), Addr: b("+C2+80")}})
+	assert.ErrorIs(t, err, ErrBadParamValue, "a C1 control is no printable UTF-8")
 }
 
 func TestAppendRcptParams(t *testing.T) {
