@@ -48,7 +48,8 @@
 //     wire.DataDecoder in random cuts against a line-by-line reference,
 //     net/textproto's DotReader and wire.ChunkDecoder; DataEncoder round
 //     trips under every bare-line policy.
-//   - FuzzSASLServerSteps, FuzzSASLServerRaw (sasl_test.go): every server
+//   - FuzzSASLServerSteps, FuzzSASLServerRaw (sasl_test.go, with the
+//     verifiers that record what they approve in sasl_truth_test.go): every server
 //     mechanism of auth driven by its client with one mutated message, and
 //     by raw messages: failures are typed with 500, 501 or 535 (RFC 4954
 //     section 6), and no identity the verifier did not approve is ever
