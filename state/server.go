@@ -94,6 +94,7 @@ type Server struct {
 	// long: the minimum data rate applies to them (LineDeadline).
 	lineStart   time.Time
 	lineDropped int64
+	longVerb    wire.Verb // the verb an over-long line began with
 
 	texts serverTexts
 

@@ -24,7 +24,13 @@ func (s *Server) readLine() (ok, more bool) {
 		return false, false
 	}
 	s.r += adv
+	if err != nil && s.lineDropped == 0 && errors.Is(err, wire.ErrLineTooLong) {
+		s.longVerb = lineVerb(s.in[s.r-adv : s.r]) // the whole line came at once
+	}
 	if err == nil && line == nil {
+		if s.lineDropped == 0 {
+			s.longVerb = lineVerb(s.in[s.r-adv : s.r]) // the line's start
+		}
 		s.lineDropped += int64(adv)
 		if s.lineDropped > maxOverlongLine {
 			// No client of good faith sends this; one that does so fast
@@ -43,6 +49,14 @@ func (s *Server) readLine() (ok, more bool) {
 	if s.phase == PhaseAuth {
 		ok = s.authLine(line, err)
 		return ok, !ok
+	}
+	if err != nil && s.longVerb == wire.VerbBDAT && errors.Is(err, wire.ErrLineTooLong) {
+		// The chunk of a BDAT whose line was too long to read cannot be
+		// found: close rather than run its octets as commands (RFC 3030
+		// section 2), as for a BDAT without a readable size.
+		s.longVerb = wire.VerbUnknown
+		s.fail(err, replyBadChunk)
+		return true, false
 	}
 	if err != nil {
 		// RFC 5321 4.5.3.1.10: 500 for a line too long; a bare CR or LF

@@ -235,3 +235,35 @@ func TestServerJunkLimit(t *testing.T) {
 		assert.NotEqual(t, PhaseClosed, s.Phase())
 	})
 }
+
+// TestServerOverlongBDATLine: a BDAT line too long to read has a chunk
+// that cannot be found; the session closes with 421 rather than run the
+// chunk's octets as commands (RFC 3030 section 2), whether the line comes
+// in one piece or in several.
+func TestServerOverlongBDATLine(t *testing.T) {
+	chunk := "RSET\r\nMAIL FROM:<evil@x.example>\r\n"
+	line := "BDAT 33 LAST" + strings.Repeat(" ", 13000) + "\r\n"
+	for _, pieces := range []int{1, 7} {
+		s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+		feed(t, s, "")
+		feed(t, s, "EHLO x.example\r\n")
+		feed(t, s, "MAIL FROM:<a@b.example>\r\n")
+		feed(t, s, "RCPT TO:<c@d.example>\r\n")
+		in := line + chunk
+		step := len(in)/pieces + 1
+		var out string
+		for i := 0; i < len(in) && s.Phase() != PhaseClosed; i += step {
+			out += feed(t, s, in[i:min(i+step, len(in))])
+		}
+		assert.Equal(t, PhaseClosed, s.Phase(), "%d pieces", pieces)
+		assert.Contains(t, out, "421 4.5.0", "%d pieces", pieces)
+		assert.NotContains(t, out, "Sender OK", "%d pieces: chunk octets ran as commands", pieces)
+		assert.ErrorIs(t, s.Next().Err, wire.ErrLineTooLong)
+	}
+	// Any other over-long line is refused and the session goes on.
+	s := newTestServer(t, ServerConfig{Extensions: DefaultExtensions})
+	feed(t, s, "")
+	feed(t, s, "EHLO x.example\r\n")
+	assert.Contains(t, feed(t, s, "NOOP"+strings.Repeat(" ", 13000)+"\r\n"), "500 5.5.2")
+	assert.Contains(t, feed(t, s, "NOOP\r\n"), "250 ")
+}
